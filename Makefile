@@ -1,0 +1,62 @@
+# Trunkline: the two set-up commands are `make run` and `make test` (see README.md).
+# Works as root or as a user with sudo (scripts/install-deps.sh installs missing packages).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+DATA_DIR ?= var
+# Per-test timeout in seconds (ctest --timeout).
+TEST_TIMEOUT ?= 600
+TRUNKLINE := $(BUILD_DIR)/src/app/trunkline
+
+.PHONY: all deps deps-bench configure build run test bench clean format help
+
+all: build
+
+help:
+	@echo "make run      install missing packages, build (Release), start trunkline serve --demo"
+	@echo "make test     install missing packages, build, run the whole test suite"
+	@echo "make build    configure (CMake + Ninja, $(BUILD_TYPE)) and build into $(BUILD_DIR)/"
+	@echo "make bench    install wrk, build, run bench/api.sh (see docs/benchmarks.md)"
+	@echo "make deps     install missing Debian packages only"
+	@echo "make format   clang-format every C++ file under src/ and tests/"
+	@echo "make clean    remove $(BUILD_DIR)/"
+
+deps:
+	bash scripts/install-deps.sh
+
+deps-bench:
+	bash scripts/install-deps.sh --bench
+
+# Ninja on a fresh tree; a build directory configured earlier keeps its generator (CMake refuses
+# to switch generators in place).
+configure:
+	@if [ -f $(BUILD_DIR)/CMakeCache.txt ]; then \
+		cmake -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); \
+	else \
+		cmake -G Ninja -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); \
+	fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: deps
+	$(MAKE) build
+	./$(TRUNKLINE) serve --data-dir $(DATA_DIR) --demo
+
+test: deps
+	$(MAKE) build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2 \
+		--timeout $(TEST_TIMEOUT)
+
+bench: deps-bench
+	$(MAKE) build
+	TRUNKLINE_BIN=./$(TRUNKLINE) bash bench/api.sh
+
+clean:
+	rm -rf $(BUILD_DIR)
+
+format:
+	@command -v clang-format >/dev/null 2>&1 || \
+		{ echo "make format: clang-format not found (apt-get install clang-format)" >&2; exit 1; }
+	find src tests \( -name '*.hpp' -o -name '*.cpp' \) -print0 | xargs -0 -r clang-format -i

@@ -1,0 +1,45 @@
+#pragma once
+// What the handlers share: the store, the secret box, the call-control limiter and the values
+// that appear in responses. Built once in main; outlives the server.
+
+#include "api/rate_limiter.hpp"
+#include "api/router.hpp"
+#include "common/metrics.hpp"
+#include "store/secret_box.hpp"
+#include "store/store.hpp"
+
+#include <string>
+
+namespace tl::api {
+
+struct ApiContext {
+    store::Store& store;
+    const store::SecretBox& secrets;
+    RateLimiter& control_limiter;  // 10 commands/min per call (api-contract.md §1.4)
+    metrics::Registry& metrics;
+    std::string sip_endpoint;  // "sip:host:port" given to inbound trunks' carriers
+    std::string version;
+    std::string openapi_json;  // the served OpenAPI document
+};
+
+// Route registration, one function per resource.
+void add_system_routes(Router& router, ApiContext& ctx);
+void add_trunk_routes(Router& router, ApiContext& ctx);
+void add_number_routes(Router& router, ApiContext& ctx);
+void add_assistant_routes(Router& router, ApiContext& ctx);
+void add_call_routes(Router& router, ApiContext& ctx);
+
+inline void add_all_routes(Router& router, ApiContext& ctx) {
+    add_system_routes(router, ctx);
+    add_trunk_routes(router, ctx);
+    add_number_routes(router, ctx);
+    add_assistant_routes(router, ctx);
+    add_call_routes(router, ctx);
+}
+
+// Shared by handlers: a store failure or a path id that is not a UUID, as a response.
+Response store_error(const Error& error);
+// kNotFound when `id` is not a UUID, so malformed ids look exactly like unknown ones.
+Status check_path_id(const std::string& id, std::string_view what);
+
+}  // namespace tl::api

@@ -1,0 +1,213 @@
+// /api/v1/calls: history with filters and pagination, one call, and call control
+// (api-contract.md §4.2, §4.5). Live calls arrive with the SIP issue; until then every valid
+// command on an existing call that is not in progress answers call_not_active.
+
+#include "api/api_context.hpp"
+#include "api/json_reader.hpp"
+#include "common/clock.hpp"
+#include "common/validation.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace tl::api {
+namespace {
+
+namespace json = boost::json;
+
+json::value opt(const std::optional<std::string>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object call_json(const store::Call& c) {
+    json::object o;
+    o["id"] = c.id;
+    o["direction"] = c.direction;
+    o["status"] = c.status;
+    o["caller_phone"] = opt(c.caller_phone);
+    o["assistant_phone"] = opt(c.assistant_phone);
+    o["assistant_id"] = opt(c.assistant_id);
+    o["agent_id"] = opt(c.assistant_id);
+    o["number_id"] = opt(c.number_id);
+    o["end_reason"] = opt(c.end_reason);
+    o["error"] = opt(c.error);
+    o["started_at"] = opt(c.started_at);
+    o["ended_at"] = opt(c.ended_at);
+    o["duration_seconds"] =
+        c.duration_seconds ? json::value(*c.duration_seconds) : json::value(nullptr);
+    boost::system::error_code ec;
+    auto messages = json::parse(c.messages_json, ec);
+    o["messages"] = ec ? json::value(json::array()) : std::move(messages);
+    o["created_at"] = c.created_at;
+    o["updated_at"] = c.updated_at;
+    return o;
+}
+
+Result<int> int_param(const Request& req, const std::string& name, int fallback, int min, int max) {
+    const auto it = req.query.find(name);
+    if (it == req.query.end()) return fallback;
+    int value = 0;
+    const auto& text = it->second;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+        return make_error(Errc::kInvalidRequest,
+                          fmt::format("{} must be an integer from {} to {}", name, min, max), name);
+    }
+    return value;
+}
+
+Result<std::optional<std::string>> date_param(const Request& req, const std::string& name) {
+    const auto it = req.query.find(name);
+    if (it == req.query.end()) return std::optional<std::string>{};
+    const auto parsed = parse_iso8601(it->second);
+    if (!parsed) {
+        return make_error(Errc::kInvalidRequest,
+                          fmt::format("{} must be an ISO-8601 date or time, e.g. "
+                                      "2025-12-13 or 2025-12-13T10:00:00Z",
+                                      name),
+                          name);
+    }
+    return std::optional(format_iso8601(*parsed));
+}
+
+Response list_calls(Request& req, ApiContext& ctx) {
+    for (const auto& [key, value] : req.query) {
+        if (key != "limit" && key != "offset" && key != "status" && key != "start_date" &&
+            key != "end_date") {
+            return Response::error(make_error(
+                Errc::kUnknownField, fmt::format("unknown query parameter '{}'", key), key));
+        }
+    }
+    store::CallFilter filter;
+    auto limit = int_param(req, "limit", 100, 1, 1000);
+    if (!limit) return Response::error(limit.error());
+    auto offset = int_param(req, "offset", 0, 0, 1'000'000'000);
+    if (!offset) return Response::error(offset.error());
+    filter.limit = *limit;
+    filter.offset = *offset;
+    if (const auto it = req.query.find("status"); it != req.query.end()) {
+        static constexpr std::string_view kStatuses[] = {"connecting", "ringing", "in-progress",
+                                                         "ended", "failed"};
+        if (std::find(std::begin(kStatuses), std::end(kStatuses), it->second) ==
+            std::end(kStatuses)) {
+            return Response::error(make_error(
+                Errc::kInvalidRequest,
+                "status must be one of: connecting, ringing, in-progress, ended, failed",
+                "status"));
+        }
+        filter.status = it->second;
+    }
+    auto start = date_param(req, "start_date");
+    if (!start) return Response::error(start.error());
+    auto end = date_param(req, "end_date");
+    if (!end) return Response::error(end.error());
+    // A bare end date means "that whole day".
+    if (*end && req.query.at("end_date").size() == 10) {
+        *end = format_iso8601(*parse_iso8601(**end) + std::chrono::hours(24) -
+                              std::chrono::milliseconds(1));
+    }
+    if (*start && *end && **start > **end) {
+        return Response::error(make_error(Errc::kInvalidRequest,
+                                          "start_date must not be after end_date", "start_date"));
+    }
+    filter.start_date = *start;
+    filter.end_date = *end;
+    auto page = ctx.store.list_calls(req.org_id(), filter);
+    if (!page) return store_error(page.error());
+    json::array calls;
+    for (const auto& c : page->calls) calls.push_back(call_json(c));
+    json::object pagination{{"total", page->total}, {"limit", filter.limit},
+                            {"offset", filter.offset}};
+    return Response::json(
+        200, json::object{{"calls", std::move(calls)}, {"pagination", std::move(pagination)}});
+}
+
+// Validates a control command's body by type (api-contract.md §4.5).
+Status check_command(const json::object& body) {
+    ObjectReader r(body, "");
+    auto type = r.string("type", {.min = 1, .max = 32, .nullable = false});
+    if (!type) return type.error();
+    if (!type->present) return make_error(Errc::kMissingField, "type is required", "type");
+    const auto& t = type->value;
+    if (t == "say") {
+        if (auto st = r.only({"type", "content", "end_after"}); !st) return st;
+        if (auto st = r.require("content"); !st) return st;
+        auto content = r.string("content", {.min = 1, .max = 4096, .nullable = false});
+        if (!content) return content.error();
+        if (auto st = r.require("end_after"); !st) return st;
+        if (auto end_after = r.boolean("end_after", false); !end_after) return end_after.error();
+    } else if (t == "inject-context") {
+        if (auto st = r.only({"type", "content", "trigger_response"}); !st) return st;
+        if (auto st = r.require("content"); !st) return st;
+        auto content = r.string("content", {.min = 1, .max = 16384, .nullable = false});
+        if (!content) return content.error();
+        if (auto st = r.require("trigger_response"); !st) return st;
+        if (auto trigger = r.boolean("trigger_response", false); !trigger) return trigger.error();
+    } else if (t == "end-call") {
+        if (auto st = r.only({"type", "message"}); !st) return st;
+        if (auto m = r.string("message", {.min = 0, .max = 4096}); !m) return m.error();
+    } else if (t == "transfer") {
+        if (auto st = r.only({"type", "destination", "message"}); !st) return st;
+        if (auto st = r.require("destination"); !st) return st;
+        auto destination = r.string("destination", {.min = 1, .max = 1024, .nullable = false});
+        if (!destination || !is_transfer_destination(destination->value)) {
+            return make_error(Errc::kInvalidRequest,
+                              "destination must be an E.164 number (+31612345678), a sip:/sips: "
+                              "URI or a tel: URI",
+                              "destination");
+        }
+        if (auto m = r.string("message", {.min = 0, .max = 4096}); !m) return m.error();
+    } else {
+        return make_error(Errc::kInvalidRequest,
+                          "type must be one of: say, inject-context, end-call, transfer", "type");
+    }
+    return {};
+}
+
+Response control_call(Request& req, ApiContext& ctx) {
+    const auto& id = req.path_params.at(0);
+    if (auto st = check_path_id(id, "call"); !st) return store_error(st.error());
+    auto body = parse_json_object(req.body);
+    if (!body) return Response::error(body.error());
+    if (auto st = check_command(*body); !st) return Response::error(st.error());
+    auto call = ctx.store.get_call(req.org_id(), id);
+    if (!call) return store_error(call.error());
+    const auto decision = ctx.control_limiter.check(id);
+    if (!decision.allowed) {
+        auto response = Response::error(make_error(
+            Errc::kRateLimited, fmt::format("at most {} control commands per minute per call",
+                                            decision.limit)));
+        response.headers.emplace_back("Retry-After",
+                                      std::to_string(decision.retry_after_seconds));
+        return response;
+    }
+    if (call->status != "in-progress") {
+        return Response::error(make_error(
+            Errc::kCallNotActive,
+            fmt::format("call {} is not in progress (status: {})", call->id, call->status)));
+    }
+    // No call is live until the SIP edge exists; a live call would be handed the command here.
+    return Response::error(make_error(
+        Errc::kCallNotActive, fmt::format("call {} is not active on this node", call->id)));
+}
+
+}  // namespace
+
+void add_call_routes(Router& router, ApiContext& ctx) {
+    router.add("GET", "/api/v1/calls", Auth::kApiKey,
+               [&ctx](Request& req) { return list_calls(req, ctx); });
+    router.add("GET", "/api/v1/calls/{id}", Auth::kApiKey, [&ctx](Request& req) {
+        const auto& id = req.path_params.at(0);
+        if (auto st = check_path_id(id, "call"); !st) return store_error(st.error());
+        auto call = ctx.store.get_call(req.org_id(), id);
+        if (!call) return store_error(call.error());
+        return Response::json(200, call_json(*call));
+    });
+    router.add("POST", "/api/v1/calls/{id}/control", Auth::kApiKey,
+               [&ctx](Request& req) { return control_call(req, ctx); });
+}
+
+}  // namespace tl::api

@@ -1,0 +1,344 @@
+// /api/v1/sip-trunks: the HMS trunk fields (seed pages 000/001) plus the OpenCX inbound/outbound
+// extensions of api-contract.md Part 1.
+
+#include "api/api_context.hpp"
+#include "api/json_reader.hpp"
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "common/validation.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace tl::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxListItems = 100;
+
+bool one_of(const std::string& value, std::initializer_list<std::string_view> allowed) {
+    for (const auto a : allowed) {
+        if (value == a) return true;
+    }
+    return false;
+}
+
+Status read_enum(const ObjectReader& r,
+                 std::string_view key,
+                 std::initializer_list<std::string_view> allowed,
+                 std::string& out) {
+    auto f = r.string(key, {.min = 1, .max = 32, .nullable = false});
+    if (!f) return f.error();
+    if (!f->present) return {};
+    if (!one_of(f->value, allowed)) {
+        std::string list;
+        for (const auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        const auto name = r.path(key);
+        return make_error(Errc::kInvalidRequest, fmt::format("{} must be one of: {}", name, list),
+                          name);
+    }
+    out = f->value;
+    return {};
+}
+
+json::value opt(const std::optional<std::string>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
+
+// Applies the body's fields onto `trunk` (create starts from defaults, PATCH from the stored row)
+// and returns the new plaintext password when one was given.
+Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
+                                                      store::SipTrunk& trunk,
+                                                      bool& password_cleared) {
+    ObjectReader r(body, "");
+    if (auto st = r.reject_read_only({"id", "created_at", "updated_at", "inbound_username",
+                                      "inbound_password", "sip_endpoint", "has_password"});
+        !st) {
+        return st.error();
+    }
+    if (auto st = r.only({"name", "host", "port", "username", "password", "direction",
+                          "transport", "auth_type", "caller_id", "allowed_addresses", "numbers",
+                          "transfer_method", "headers", "is_active"});
+        !st) {
+        return st.error();
+    }
+    auto name = r.string("name", {.min = 1, .max = 255, .nullable = false});
+    if (!name) return name.error();
+    if (name->present) trunk.name = name->value;
+
+    auto host = r.string("host", {.min = 1, .max = 253, .nullable = false});
+    if (!host) return host.error();
+    if (host->present) {
+        if (!is_host(host->value)) {
+            return make_error(Errc::kInvalidRequest,
+                              "host must be a host name, an IPv4 address or an IPv6 address "
+                              "(no scheme, no port)",
+                              "host");
+        }
+        trunk.host = host->value;
+    }
+    auto port = r.integer("port", 1, 65535, false);
+    if (!port) return port.error();
+    if (port->present) trunk.port = static_cast<int>(port->value);
+
+    auto username = r.string("username", {.min = 1, .max = 255});
+    if (!username) return username.error();
+    if (username->present) {
+        if (username->has_value() && has_control_chars(username->value)) {
+            return make_error(Errc::kInvalidRequest, "username must not contain control characters",
+                              "username");
+        }
+        trunk.username = username->null ? std::nullopt : std::optional(username->value);
+    }
+    auto password = r.string("password", {.min = 1, .max = 255});
+    if (!password) return password.error();
+    std::optional<std::string> new_password;
+    if (password->present) {
+        if (password->null) {
+            password_cleared = true;
+            trunk.password_sealed.reset();
+        } else {
+            new_password = password->value;
+        }
+    }
+    if (auto st = read_enum(r, "direction", {"outbound", "inbound", "both"}, trunk.direction); !st) {
+        return st.error();
+    }
+    if (auto st = read_enum(r, "transport", {"udp", "tcp", "tls"}, trunk.transport); !st) {
+        return st.error();
+    }
+    if (auto st = read_enum(r, "auth_type", {"digest", "ip"}, trunk.auth_type); !st) {
+        return st.error();
+    }
+    if (auto st = read_enum(r, "transfer_method", {"bridge", "refer", "auto"},
+                            trunk.transfer_method);
+        !st) {
+        return st.error();
+    }
+    auto caller_id = r.string("caller_id", {.min = 1, .max = 16});
+    if (!caller_id) {
+        return make_error(Errc::kInvalidPhoneNumber,
+                          "caller_id must be E.164, e.g. +31850835037", "caller_id");
+    }
+    if (caller_id->present) {
+        if (caller_id->has_value() && !is_e164(caller_id->value)) {
+            return make_error(Errc::kInvalidPhoneNumber,
+                              "caller_id must be E.164, e.g. +31850835037", "caller_id");
+        }
+        trunk.caller_id = caller_id->null ? std::nullopt : std::optional(caller_id->value);
+    }
+    auto addresses = r.string_array("allowed_addresses", kMaxListItems, {.min = 1, .max = 64});
+    if (!addresses) return addresses.error();
+    if (addresses->present) {
+        for (std::size_t i = 0; i < addresses->value.size(); ++i) {
+            if (!is_cidr(addresses->value[i])) {
+                const auto field = index_path("allowed_addresses", i);
+                return make_error(Errc::kInvalidRequest,
+                                  fmt::format("{} must be an IPv4/IPv6 address or CIDR such as "
+                                              "203.0.113.0/24",
+                                              field),
+                                  field);
+            }
+        }
+        trunk.allowed_addresses = addresses->value;
+    }
+    auto numbers = r.string_array("numbers", kMaxListItems * 10, {.min = 1, .max = 16});
+    if (!numbers) return numbers.error();
+    if (numbers->present) {
+        for (std::size_t i = 0; i < numbers->value.size(); ++i) {
+            if (!is_e164(numbers->value[i])) {
+                const auto field = index_path("numbers", i);
+                return make_error(Errc::kInvalidPhoneNumber,
+                                  fmt::format("{} must be E.164, e.g. +31850835037", field), field);
+            }
+        }
+        trunk.numbers = numbers->value;
+    }
+    auto headers = r.object("headers");
+    if (!headers) return headers.error();
+    if (headers->present) {
+        trunk.headers.clear();
+        if (headers->has_value()) {
+            if (headers->value->size() > 20) {
+                return make_error(Errc::kInvalidRequest, "headers may hold at most 20 headers",
+                                  "headers");
+            }
+            for (const auto& [key, value] : *headers->value) {
+                const auto field = join_path("headers", key);
+                if (!is_sip_token(key)) {
+                    return make_error(Errc::kInvalidRequest,
+                                      fmt::format("{}: a SIP header name is a token (letters, "
+                                                  "digits and -.!%*_+`'~)",
+                                                  field),
+                                      field);
+                }
+                if (!value.is_string() || value.get_string().size() > 1024 ||
+                    has_control_chars(value.get_string())) {
+                    return make_error(Errc::kInvalidRequest,
+                                      fmt::format("{} must be a string of at most 1024 "
+                                                  "characters without line breaks",
+                                                  field),
+                                      field);
+                }
+                trunk.headers.push_back({std::string(key), std::string(value.get_string())});
+            }
+        }
+    }
+    auto active = r.boolean("is_active", false);
+    if (!active) return active.error();
+    if (active->present) trunk.is_active = active->value;
+    return new_password;
+}
+
+// Rules across fields, checked on the result of create and of every PATCH.
+Status check_trunk(const store::SipTrunk& trunk, bool has_password) {
+    if (trunk.name.empty()) return make_error(Errc::kMissingField, "name is required", "name");
+    const bool outbound = trunk.direction != "inbound";
+    const bool inbound = trunk.direction != "outbound";
+    if (outbound && trunk.host.empty()) {
+        return make_error(Errc::kMissingField, "host is required for outbound trunks", "host");
+    }
+    if (outbound && trunk.auth_type == "digest") {
+        if (!trunk.username) {
+            return make_error(Errc::kMissingField,
+                              "username is required with auth_type digest (use auth_type ip for "
+                              "carriers that authenticate by source address)",
+                              "username");
+        }
+        if (!has_password) {
+            return make_error(Errc::kMissingField, "password is required with auth_type digest",
+                              "password");
+        }
+    }
+    if (inbound && trunk.auth_type == "ip" && trunk.allowed_addresses.empty()) {
+        return make_error(Errc::kMissingField,
+                          "allowed_addresses is required for an inbound trunk with auth_type ip",
+                          "allowed_addresses");
+    }
+    return {};
+}
+
+json::object trunk_json(const store::SipTrunk& t, const ApiContext& ctx) {
+    json::object o;
+    o["id"] = t.id;
+    o["name"] = t.name;
+    o["host"] = t.host.empty() ? json::value(nullptr) : json::value(t.host);
+    o["port"] = t.port;
+    o["username"] = opt(t.username);
+    o["direction"] = t.direction;
+    o["transport"] = t.transport;
+    o["auth_type"] = t.auth_type;
+    o["caller_id"] = opt(t.caller_id);
+    json::array addresses(t.allowed_addresses.begin(), t.allowed_addresses.end());
+    o["allowed_addresses"] = std::move(addresses);
+    json::array numbers(t.numbers.begin(), t.numbers.end());
+    o["numbers"] = std::move(numbers);
+    o["transfer_method"] = t.transfer_method;
+    json::object headers;
+    for (const auto& h : t.headers) headers[h.name] = h.value;
+    o["headers"] = std::move(headers);
+    o["inbound_username"] = opt(t.inbound_username);
+    o["sip_endpoint"] = t.direction == "outbound" ? json::value(nullptr) : json::value(ctx.sip_endpoint);
+    o["has_password"] = t.password_sealed.has_value();
+    o["is_active"] = t.is_active;
+    o["created_at"] = t.created_at;
+    o["updated_at"] = t.updated_at;
+    return o;
+}
+
+// Both keys carry the same object: the seed guide shows "sip_trunk", the HMS SDK reads "trunk".
+Response wrapped(int status, json::object trunk) {
+    json::object body;
+    body["sip_trunk"] = trunk;
+    body["trunk"] = std::move(trunk);
+    return Response::json(status, body);
+}
+
+// Inbound digest trunks get generated credentials; the password is returned exactly once.
+std::optional<std::string> ensure_inbound_credentials(store::SipTrunk& trunk,
+                                                      const store::SecretBox& secrets) {
+    const bool needs = trunk.direction != "outbound" && trunk.auth_type == "digest";
+    if (!needs || trunk.inbound_username) return std::nullopt;
+    trunk.inbound_username = "tl" + random_token(9);
+    auto password = random_token(18);
+    trunk.inbound_password_sealed = secrets.seal(password);
+    return password;
+}
+
+Response create_trunk(Request& req, ApiContext& ctx) {
+    auto body = parse_json_object(req.body);
+    if (!body) return Response::error(body.error());
+    store::SipTrunk trunk;
+    bool cleared = false;
+    auto password = apply_trunk_fields(*body, trunk, cleared);
+    if (!password) return Response::error(password.error());
+    if (auto st = check_trunk(trunk, password->has_value()); !st) {
+        return Response::error(st.error());
+    }
+    trunk.id = new_uuid();
+    trunk.org_id = req.org_id();
+    trunk.created_at = trunk.updated_at = now_iso8601();
+    if (*password) trunk.password_sealed = ctx.secrets.seal(**password);
+    const auto inbound_password = ensure_inbound_credentials(trunk, ctx.secrets);
+    if (auto st = ctx.store.create_trunk(trunk); !st) return store_error(st.error());
+    auto out = trunk_json(trunk, ctx);
+    if (inbound_password) out["inbound_password"] = *inbound_password;
+    return wrapped(201, std::move(out));
+}
+
+Response update_trunk(Request& req, ApiContext& ctx) {
+    const auto& id = req.path_params.at(0);
+    if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());
+    auto body = parse_json_object(req.body);
+    if (!body) return Response::error(body.error());
+    auto trunk = ctx.store.get_trunk(req.org_id(), id);
+    if (!trunk) return store_error(trunk.error());
+    bool cleared = false;
+    auto password = apply_trunk_fields(*body, *trunk, cleared);
+    if (!password) return Response::error(password.error());
+    const bool has_password = password->has_value() || trunk->password_sealed.has_value();
+    if (auto st = check_trunk(*trunk, has_password); !st) return Response::error(st.error());
+    if (*password) trunk->password_sealed = ctx.secrets.seal(**password);
+    if (trunk->direction == "outbound" || trunk->auth_type != "digest") {
+        trunk->inbound_username.reset();
+        trunk->inbound_password_sealed.reset();
+    }
+    const auto inbound_password = ensure_inbound_credentials(*trunk, ctx.secrets);
+    trunk->updated_at = now_iso8601();
+    if (auto st = ctx.store.update_trunk(*trunk); !st) return store_error(st.error());
+    auto out = trunk_json(*trunk, ctx);
+    if (inbound_password) out["inbound_password"] = *inbound_password;
+    return wrapped(200, std::move(out));
+}
+
+}  // namespace
+
+void add_trunk_routes(Router& router, ApiContext& ctx) {
+    router.add("GET", "/api/v1/sip-trunks", Auth::kApiKey, [&ctx](Request& req) {
+        auto trunks = ctx.store.list_trunks(req.org_id());
+        if (!trunks) return store_error(trunks.error());
+        json::array list;
+        for (const auto& t : *trunks) list.push_back(trunk_json(t, ctx));
+        return Response::json(200, json::object{{"trunks", std::move(list)}});
+    });
+    router.add("POST", "/api/v1/sip-trunks", Auth::kApiKey,
+               [&ctx](Request& req) { return create_trunk(req, ctx); });
+    router.add("GET", "/api/v1/sip-trunks/{id}", Auth::kApiKey, [&ctx](Request& req) {
+        const auto& id = req.path_params.at(0);
+        if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());
+        auto trunk = ctx.store.get_trunk(req.org_id(), id);
+        if (!trunk) return store_error(trunk.error());
+        return wrapped(200, trunk_json(*trunk, ctx));
+    });
+    router.add("PATCH", "/api/v1/sip-trunks/{id}", Auth::kApiKey,
+               [&ctx](Request& req) { return update_trunk(req, ctx); });
+    router.add("DELETE", "/api/v1/sip-trunks/{id}", Auth::kApiKey, [&ctx](Request& req) {
+        const auto& id = req.path_params.at(0);
+        if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());
+        if (auto st = ctx.store.delete_trunk(req.org_id(), id); !st) return store_error(st.error());
+        return Response::json(200, json::object{{"success", true}});
+    });
+}
+
+}  // namespace tl::api

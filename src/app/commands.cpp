@@ -1,0 +1,174 @@
+#include "app/commands.hpp"
+
+#include "api/api_keys.hpp"
+#include "app/data_dir.hpp"
+#include "app/serve.hpp"
+#include "common/clock.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+
+namespace tl::app {
+namespace {
+
+constexpr const char* kDataDirEnv = "TRUNKLINE_DATA_DIR";
+
+int keys_create(const std::string& data_dir, const std::string& org_name) {
+    auto store = open_data_dir_store(data_dir);
+    if (!store) {
+        std::cerr << "trunkline: " << store.error().message << "\n";
+        return 1;
+    }
+    auto org = api::ensure_organization(**store, org_name);
+    if (!org) {
+        std::cerr << "trunkline: " << org.error().message << "\n";
+        return 1;
+    }
+    auto key = api::issue_api_key(**store, org->id);
+    if (!key) {
+        std::cerr << "trunkline: " << key.error().message << "\n";
+        return 1;
+    }
+    std::cout << key->key << std::endl;
+    return 0;
+}
+
+int keys_list(const std::string& data_dir, const std::string& org_name) {
+    auto store = open_data_dir_store(data_dir);
+    if (!store) {
+        std::cerr << "trunkline: " << store.error().message << "\n";
+        return 1;
+    }
+    auto orgs = (*store)->list_organizations();
+    if (!orgs) {
+        std::cerr << "trunkline: " << orgs.error().message << "\n";
+        return 1;
+    }
+    std::map<std::string, std::string> org_names;
+    std::optional<std::string> org_filter;
+    for (const auto& o : *orgs) {
+        org_names[o.id] = o.name;
+        if (o.name == org_name) org_filter = o.id;
+    }
+    if (!org_name.empty() && !org_filter) {
+        std::cerr << "trunkline: no organization named '" << org_name << "'\n";
+        return 1;
+    }
+    auto keys = (*store)->list_api_keys(org_filter);
+    if (!keys) {
+        std::cerr << "trunkline: " << keys.error().message << "\n";
+        return 1;
+    }
+    std::cout << fmt::format("{:<36}  {:<20}  {:<14}  {:<24}  {}\n", "ID", "ORGANIZATION",
+                             "PREFIX", "CREATED", "STATUS");
+    for (const auto& k : *keys) {
+        std::cout << fmt::format("{:<36}  {:<20}  {:<14}  {:<24}  {}\n", k.id, org_names[k.org_id],
+                                 k.prefix, k.created_at,
+                                 k.revoked_at ? "revoked " + *k.revoked_at : "active");
+    }
+    return 0;
+}
+
+int keys_revoke(const std::string& data_dir, const std::string& id_or_prefix) {
+    auto store = open_data_dir_store(data_dir);
+    if (!store) {
+        std::cerr << "trunkline: " << store.error().message << "\n";
+        return 1;
+    }
+    if (auto st = (*store)->revoke_api_key(id_or_prefix, now_iso8601()); !st) {
+        std::cerr << "trunkline: " << st.error().message << "\n";
+        return 1;
+    }
+    std::cout << "revoked " << id_or_prefix << std::endl;
+    return 0;
+}
+
+int migrate(const std::string& data_dir) {
+    auto store = open_data_dir_store(data_dir);
+    if (!store) {
+        std::cerr << "trunkline: " << store.error().message << "\n";
+        return 1;
+    }
+    std::cout << "schema version " << (*store)->schema_version() << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"Trunkline: self-hosted voice-AI telephony (SIP trunks, numbers, assistants)",
+                 "trunkline"};
+    app.set_version_flag("--version", std::string("trunkline ") + TL_VERSION);
+    app.require_subcommand(1);
+
+    ServeOptions serve;
+    auto* serve_cmd = app.add_subcommand("serve", "Run the API (and, later, SIP and media) server");
+    serve_cmd->set_config("--config", "", "TOML config file with the flags below as keys");
+    serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (database, master key)")
+        ->envname(kDataDirEnv)
+        ->capture_default_str();
+    serve_cmd->add_option("--api-listen", serve.api_listen, "API address HOST:PORT (port 0: any)")
+        ->envname("TRUNKLINE_API_LISTEN")
+        ->capture_default_str();
+    serve_cmd->add_option("--sip-listen", serve.sip_listen, "SIP address HOST:PORT")
+        ->envname("TRUNKLINE_SIP_LISTEN")
+        ->capture_default_str();
+    serve_cmd->add_option("--rtp-ports", serve.rtp_ports, "RTP port range LO-HI")
+        ->envname("TRUNKLINE_RTP_PORTS")
+        ->capture_default_str();
+    serve_cmd->add_option("--public-ip", serve.public_ip, "Address announced in SDP and Contact")
+        ->envname("TRUNKLINE_PUBLIC_IP");
+    serve_cmd->add_option("--api-rate-limit", serve.api_rate_limit, "API requests per minute per key")
+        ->envname("TRUNKLINE_API_RATE_LIMIT")
+        ->capture_default_str();
+    serve_cmd->add_option("--log-format", serve.log_format, "text or json")
+        ->envname("TRUNKLINE_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    serve_cmd->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error")
+        ->envname("TRUNKLINE_LOG_LEVEL")
+        ->capture_default_str();
+    serve_cmd->add_flag("--demo", serve.demo,
+                        "Create organization 'demo' and print a fresh API key and curl commands")
+        ->envname("TRUNKLINE_DEMO");
+    serve_cmd->add_option("--shutdown-timeout", serve.shutdown_timeout_seconds,
+                          "Seconds in-flight requests get after SIGTERM")
+        ->envname("TRUNKLINE_SHUTDOWN_TIMEOUT")
+        ->capture_default_str();
+
+    std::string data_dir = "./var";
+    std::string org_name;
+    std::string key_ref;
+    auto* keys_cmd = app.add_subcommand("keys", "Manage API keys");
+    keys_cmd->require_subcommand(1);
+    auto* keys_create_cmd = keys_cmd->add_subcommand("create", "Create an API key; prints it alone");
+    keys_create_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+    keys_create_cmd->add_option("--org", org_name, "Organization name (created when missing)")
+        ->required();
+    auto* keys_list_cmd = keys_cmd->add_subcommand("list", "List API keys (never the keys)");
+    keys_list_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+    keys_list_cmd->add_option("--org", org_name, "Only this organization's keys");
+    auto* keys_revoke_cmd = keys_cmd->add_subcommand("revoke", "Revoke an API key");
+    keys_revoke_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+    keys_revoke_cmd->add_option("key", key_ref, "Key id or prefix (from keys list)")->required();
+
+    auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");
+    migrate_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (serve_cmd->parsed()) return run_serve(serve);
+    if (keys_create_cmd->parsed()) return keys_create(data_dir, org_name);
+    if (keys_list_cmd->parsed()) return keys_list(data_dir, org_name);
+    if (keys_revoke_cmd->parsed()) return keys_revoke(data_dir, key_ref);
+    if (migrate_cmd->parsed()) return migrate(data_dir);
+    return 2;
+}
+
+}  // namespace tl::app

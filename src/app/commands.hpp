@@ -1,0 +1,10 @@
+#pragma once
+// The CLI: `serve`, `keys create|list|revoke`, `migrate`, `--version`, `--help` everywhere.
+// Every serve flag is also an environment variable TRUNKLINE_<FLAG> and a key of the TOML config
+// file given with --config.
+
+namespace tl::app {
+
+int run_cli(int argc, char** argv);
+
+}  // namespace tl::app

@@ -1,0 +1,175 @@
+#include "app/serve.hpp"
+
+#include "api/api_context.hpp"
+#include "api/http_server.hpp"
+#include "api/openapi_document.hpp"
+#include "app/data_dir.hpp"
+#include "app/listen_address.hpp"
+#include "common/log.hpp"
+#include "common/validation.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace tl::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void print_demo(const std::string& key, const std::string& base) {
+    std::cout << fmt::format(
+        R"(
+Demo organization "demo" is ready. Its API key (shown once):
+
+    export TRUNKLINE_API_KEY={key}
+
+Try:
+    curl -s {base}/health
+    curl -s -H "Authorization: Bearer $TRUNKLINE_API_KEY" {base}/api/v1/sip-trunks
+    curl -s -X POST -H "Authorization: Bearer $TRUNKLINE_API_KEY" -H "Content-Type: application/json" \
+         -d '{{"name":"Office PBX","host":"pbx.example.com","port":5060,"username":"trunkline","password":"s3cret"}}' \
+         {base}/api/v1/sip-trunks
+    curl -s -X POST -H "Authorization: Bearer $TRUNKLINE_API_KEY" -H "Content-Type: application/json" \
+         -d '{{"phone_number":"+31850835037","name":"Main Support Line"}}' {base}/api/v1/numbers
+
+The README's quickstart walks the whole flow (trunk, assistant with transfer_call, number).
+)",
+        fmt::arg("key", key), fmt::arg("base", base));
+    std::cout.flush();
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+    const auto format = options.log_format == "json" ? log::Format::kJson : log::Format::kText;
+    if (options.log_format != "json" && options.log_format != "text") {
+        std::cerr << "trunkline: --log-format must be text or json\n";
+        return 2;
+    }
+    if (!log::init(format, options.log_level)) {
+        std::cerr << "trunkline: --log-level must be one of trace, debug, info, warn, error, "
+                     "critical, off\n";
+        return 2;
+    }
+    auto api_listen = parse_listen_address(options.api_listen, "--api-listen");
+    auto sip_listen = parse_listen_address(options.sip_listen, "--sip-listen");
+    auto rtp_ports = parse_port_range(options.rtp_ports, "--rtp-ports");
+    for (const auto* failed : {api_listen ? nullptr : &api_listen,
+                               sip_listen ? nullptr : &sip_listen}) {
+        if (failed) {
+            std::cerr << "trunkline: " << failed->error().message << "\n";
+            return 2;
+        }
+    }
+    if (!rtp_ports) {
+        std::cerr << "trunkline: " << rtp_ports.error().message << "\n";
+        return 2;
+    }
+    if (!options.public_ip.empty() && !is_ipv4(options.public_ip) && !is_ipv6(options.public_ip)) {
+        std::cerr << "trunkline: --public-ip must be an IPv4 or IPv6 address\n";
+        return 2;
+    }
+    if (options.api_rate_limit < 1) {
+        std::cerr << "trunkline: --api-rate-limit must be at least 1\n";
+        return 2;
+    }
+
+    auto secrets = open_secret_box(options.data_dir);
+    if (!secrets) {
+        std::cerr << "trunkline: master key: " << secrets.error().message << "\n";
+        return 1;
+    }
+    auto store = open_data_dir_store(options.data_dir);
+    if (!store) {
+        std::cerr << "trunkline: store: " << store.error().message << "\n";
+        return 1;
+    }
+    spdlog::info("data dir {} (schema version {}), master key id {}", options.data_dir,
+                 (*store)->schema_version(), secrets->primary_key_id());
+
+    metrics::Registry metrics;
+    api::Authenticator authenticator(**store);
+    api::RateLimiter rate_limiter(options.api_rate_limit, std::chrono::seconds(60));
+    api::RateLimiter control_limiter(10, std::chrono::seconds(60));
+    const std::string sip_host =
+        !options.public_ip.empty() ? options.public_ip : sip_listen->host;
+    ListenAddress sip_endpoint{sip_host == "0.0.0.0" || sip_host == "::" ? "127.0.0.1" : sip_host,
+                               sip_listen->port};
+    api::ApiContext ctx{**store,
+                        *secrets,
+                        control_limiter,
+                        metrics,
+                        "sip:" + sip_endpoint.to_string(),
+                        TL_VERSION,
+                        std::string(api::openapi_document())};
+    api::Router router(authenticator, rate_limiter, metrics);
+    api::add_all_routes(router, ctx);
+
+    asio::io_context io;
+    api::HttpServer server(io, router);
+    const auto bound = server.start(
+        asio::ip::tcp::endpoint(asio::ip::make_address(api_listen->host),
+                                static_cast<unsigned short>(api_listen->port)));
+    if (!bound) {
+        std::cerr << "trunkline: --api-listen: " << bound.error().message << "\n";
+        return 1;
+    }
+    const ListenAddress bound_address{bound->address().to_string(), bound->port()};
+    const auto base = "http://" + bound_address.to_string();
+
+    if (options.demo) {
+        auto org = api::ensure_organization(**store, "demo");
+        auto key = org ? api::issue_api_key(**store, org->id) : Result<api::NewApiKey>(org.error());
+        if (!key) {
+            std::cerr << "trunkline: demo organization: " << key.error().message << "\n";
+            return 1;
+        }
+        print_demo(key->key, base);
+    }
+
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread watchdog;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        spdlog::info("signal {}: stopping (in-flight requests finish, {} s at most)", signal,
+                     options.shutdown_timeout_seconds);
+        server.stop();
+        watchdog = std::thread([&] {
+            std::unique_lock lock(done_mutex);
+            const auto limit = std::chrono::duration<double>(options.shutdown_timeout_seconds);
+            if (!done_cv.wait_for(lock, limit, [&] { return done; })) {
+                spdlog::warn("shutdown timeout: closing remaining connections");
+                io.stop();
+            }
+        });
+    });
+
+    std::cout << "trunkline: api listening on " << base << std::endl;
+    spdlog::info("api listening on {}", base);
+
+    const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+    {
+        std::lock_guard lock(done_mutex);
+        done = true;
+    }
+    done_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace tl::app

@@ -1,0 +1,24 @@
+#pragma once
+// `trunkline serve`: composition root of the running server.
+
+#include <string>
+
+namespace tl::app {
+
+struct ServeOptions {
+    std::string data_dir = "./var";
+    std::string api_listen = "127.0.0.1:8080";
+    std::string sip_listen = "0.0.0.0:5060";
+    std::string rtp_ports = "10000-20000";
+    std::string public_ip;
+    long long api_rate_limit = 100;  // requests per minute per API key
+    std::string log_format = "text";
+    std::string log_level = "info";
+    bool demo = false;
+    double shutdown_timeout_seconds = 10;
+};
+
+// Runs until SIGTERM/SIGINT; returns the process exit code.
+int run_serve(const ServeOptions& options);
+
+}  // namespace tl::app

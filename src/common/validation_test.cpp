@@ -1,0 +1,86 @@
+#include "common/validation.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tl {
+namespace {
+
+TEST(Validation, E164) {
+    for (auto ok : {"+31850835037", "+12", "+123456789012345"}) EXPECT_TRUE(is_e164(ok)) << ok;
+    for (auto bad : {"31850835037", "+0123", "+1", "+1234567890123456", "+31 85", "+31-85", ""}) {
+        EXPECT_FALSE(is_e164(bad)) << bad;
+    }
+}
+
+TEST(Validation, Hosts) {
+    for (auto ok : {"pbx.example.com", "localhost", "192.168.1.100", "2001:db8::1", "[2001:db8::1]",
+                    "sip-1.provider.eu.", "a"}) {
+        EXPECT_TRUE(is_host(ok)) << ok;
+    }
+    for (auto bad : {"", "-pbx.example.com", "pbx..example.com", "pbx_example.com", "300.1.1.1",
+                     "pbx.example.com:5060", "http://pbx", "[::1", "exa mple.com"}) {
+        EXPECT_FALSE(is_host(bad)) << bad;
+    }
+}
+
+TEST(Validation, Cidrs) {
+    for (auto ok : {"203.0.113.0/24", "203.0.113.7", "2001:db8::/32", "0.0.0.0/0", "::1/128"}) {
+        EXPECT_TRUE(is_cidr(ok)) << ok;
+    }
+    for (auto bad : {"203.0.113.0/33", "2001:db8::/129", "203.0.113.0/", "pbx/24", "1.2.3.4/x"}) {
+        EXPECT_FALSE(is_cidr(bad)) << bad;
+    }
+}
+
+TEST(Validation, SipUris) {
+    struct Case {
+        std::string_view text;
+        bool ok;
+        std::string_view user, host;
+        int port;
+    };
+    const Case cases[] = {
+        {"sip:agent@pbx.example.com", true, "agent", "pbx.example.com", 0},
+        {"sips:100@10.0.0.5:5061;transport=tls", true, "100", "10.0.0.5", 5061},
+        {"sip:[2001:db8::1]:5070", true, "", "2001:db8::1", 5070},
+        {"SIP:+31612345678@carrier.example;user=phone", true, "+31612345678", "carrier.example", 0},
+        {"sip:user:pw@host.example", true, "user", "host.example", 0},
+        {"sip:", false, "", "", 0},
+        {"sip:@host", false, "", "", 0},
+        {"sip:agent@", false, "", "", 0},
+        {"http://pbx.example.com", false, "", "", 0},
+        {"sip:agent@pbx.example.com:0", false, "", "", 0},
+        {"sip:agent@pbx.example.com:70000", false, "", "", 0},
+        {"sip:agent@pbx example.com", false, "", "", 0},
+        {"sip:a\r\nb@host", false, "", "", 0},
+        {"sip:tel:+31612345678", false, "", "", 0},
+    };
+    for (const auto& c : cases) {
+        const auto uri = parse_sip_uri(c.text);
+        EXPECT_EQ(uri.has_value(), c.ok) << c.text;
+        if (c.ok && uri) {
+            EXPECT_EQ(uri->user, c.user) << c.text;
+            EXPECT_EQ(uri->host, c.host) << c.text;
+            EXPECT_EQ(uri->port.value_or(0), c.port) << c.text;
+        }
+    }
+}
+
+TEST(Validation, TransferDestinations) {
+    for (auto ok : {"+31612345678", "tel:+31612345678", "sip:sales@pbx.example.com"}) {
+        EXPECT_TRUE(is_transfer_destination(ok)) << ok;
+    }
+    for (auto bad : {"0612345678", "tel:0612345678", "sales", "mailto:x@y.z", ""}) {
+        EXPECT_FALSE(is_transfer_destination(bad)) << bad;
+    }
+}
+
+TEST(Validation, SipTokens) {
+    EXPECT_TRUE(is_sip_token("X-Customer-Id"));
+    EXPECT_FALSE(is_sip_token("X Customer"));
+    EXPECT_FALSE(is_sip_token("X:Y"));
+    EXPECT_FALSE(is_sip_token(""));
+}
+
+}  // namespace
+}  // namespace tl

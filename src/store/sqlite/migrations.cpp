@@ -1,0 +1,174 @@
+#include "store/sqlite/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace tl::store::detail {
+namespace {
+
+// Text columns hold ISO-8601 UTC timestamps, which sort correctly as text. Vectors are JSON text.
+// The calls table keeps assistant/number/trunk ids without foreign keys on purpose: a call is a
+// historical record and must keep naming what it used after that is deleted.
+constexpr std::string_view kV1Initial = R"sql(
+CREATE TABLE organizations (
+    id         TEXT PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX organizations_name ON organizations(name);
+
+CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY NOT NULL,
+    org_id     TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    prefix     TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE UNIQUE INDEX api_keys_hash ON api_keys(hash);
+CREATE INDEX api_keys_prefix ON api_keys(prefix);
+CREATE INDEX api_keys_org ON api_keys(org_id, created_at);
+
+CREATE TABLE sip_trunks (
+    id                      TEXT PRIMARY KEY NOT NULL,
+    org_id                  TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name                    TEXT NOT NULL,
+    host                    TEXT NOT NULL,
+    port                    INTEGER NOT NULL,
+    username                TEXT,
+    password_sealed         TEXT,
+    direction               TEXT NOT NULL,
+    transport               TEXT NOT NULL,
+    auth_type               TEXT NOT NULL,
+    caller_id               TEXT,
+    allowed_addresses       TEXT NOT NULL DEFAULT '[]',
+    numbers                 TEXT NOT NULL DEFAULT '[]',
+    transfer_method         TEXT NOT NULL,
+    headers                 TEXT NOT NULL DEFAULT '[]',
+    inbound_username        TEXT,
+    inbound_password_sealed TEXT,
+    is_active               INTEGER NOT NULL,
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL
+);
+CREATE INDEX sip_trunks_org ON sip_trunks(org_id, created_at);
+
+CREATE TABLE assistants (
+    id          TEXT PRIMARY KEY NOT NULL,
+    org_id      TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    is_active   INTEGER NOT NULL,
+    config_json TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX assistants_org ON assistants(org_id, created_at);
+
+CREATE TABLE phone_numbers (
+    id                TEXT PRIMARY KEY NOT NULL,
+    org_id            TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    phone_number      TEXT NOT NULL UNIQUE,
+    name              TEXT,
+    assistant_id      TEXT REFERENCES assistants(id) ON DELETE SET NULL,
+    transfer_trunk_id TEXT REFERENCES sip_trunks(id) ON DELETE SET NULL,
+    is_active         INTEGER NOT NULL,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX phone_numbers_org ON phone_numbers(org_id, created_at);
+-- Child-side indexes: without them every trunk/assistant delete scans all numbers.
+CREATE INDEX phone_numbers_assistant ON phone_numbers(assistant_id);
+CREATE INDEX phone_numbers_transfer_trunk ON phone_numbers(transfer_trunk_id);
+
+CREATE TABLE calls (
+    id               TEXT PRIMARY KEY NOT NULL,
+    org_id           TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    direction        TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    caller_phone     TEXT,
+    assistant_phone  TEXT,
+    assistant_id     TEXT,
+    number_id        TEXT,
+    trunk_id         TEXT,
+    end_reason       TEXT,
+    error            TEXT,
+    started_at       TEXT,
+    ended_at         TEXT,
+    duration_seconds INTEGER,
+    messages_json    TEXT NOT NULL DEFAULT '[]',
+    sip_call_id      TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX calls_org_created ON calls(org_id, created_at);
+
+CREATE TABLE call_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id    TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    type       TEXT NOT NULL,
+    data_json  TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX call_events_call ON call_events(call_id, id);
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations = {kV1Initial};
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY NOT NULL,"
+    " applied_at TEXT NOT NULL)";
+
+Result<int> current_version(Connection& conn) {
+    auto stmt = conn.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!stmt) return stmt.error();
+    auto row = stmt->step("read the schema version");
+    if (!row) return row.error();
+    return static_cast<int>(*row ? stmt->int64(0) : 0);
+}
+
+Status apply(Connection& conn, int version, std::string_view sql) {
+    auto tx = Transaction::begin(conn, Transaction::Mode::kWrite);
+    if (!tx) return tx.error();
+    // Re-check under the write lock: another process may have applied it meanwhile.
+    auto applied = current_version(conn);
+    if (!applied) return applied.error();
+    if (*applied >= version) return {};
+    const std::string context = "apply schema migration " + std::to_string(version);
+    if (auto done = exec(conn.db(), std::string(sql).c_str(), context); !done) {
+        return done.error();
+    }
+    auto insert = conn.prepare(
+        "INSERT INTO schema_migrations (version, applied_at) "
+        "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+    if (!insert) return insert.error();
+    insert->bind_all(version);
+    if (auto done = insert->run(context); !done) return done.error();
+    return tx->commit();
+}
+
+}  // namespace
+
+std::span<const std::string_view> sqlite_migrations() { return kMigrations; }
+
+Result<int> run_migrations(Connection& conn) {
+    if (auto done = exec(conn.db(), kCreateMigrationsTable, "create the migrations table"); !done) {
+        return done.error();
+    }
+    auto version = current_version(conn);
+    if (!version) return version.error();
+    const int known = static_cast<int>(kMigrations.size());
+    if (*version > known) {
+        return make_error(Errc::kInternal, "database schema version " + std::to_string(*version) +
+                                               " is newer than this Trunkline build supports (" +
+                                               std::to_string(known) + "); upgrade Trunkline");
+    }
+    for (int v = *version + 1; v <= known; ++v) {
+        if (auto done = apply(conn, v, kMigrations[static_cast<std::size_t>(v - 1)]); !done) {
+            return done.error();
+        }
+    }
+    return current_version(conn);
+}
+
+}  // namespace tl::store::detail

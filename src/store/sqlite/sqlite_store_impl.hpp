@@ -1,0 +1,87 @@
+#pragma once
+// The SQLite Store, split over sqlite_store.cpp (open, organizations, API keys),
+// sqlite_resources.cpp (trunks, numbers, assistants) and sqlite_calls.cpp (calls, events).
+//
+// Thread-safety: every method may run concurrently; each checks a connection out of the pool for
+// its duration. Writes also hold the pool's write mutex (one writer at a time, as SQLite allows).
+
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include "store/sqlite/connection_pool.hpp"
+#include "store/store.hpp"
+
+namespace tl::store::detail {
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(std::unique_ptr<ConnectionPool> pool, int schema_version)
+        : pool_(std::move(pool)), schema_version_(schema_version) {}
+
+    int schema_version() override { return schema_version_; }
+
+    Result<Organization> create_organization(const Organization& org) override;
+    Result<Organization> get_organization(const std::string& id) override;
+    Result<std::optional<Organization>> find_organization_by_name(const std::string& name) override;
+    Result<std::vector<Organization>> list_organizations() override;
+
+    Status create_api_key(const ApiKey& key) override;
+    Result<std::optional<ApiKeyIdentity>> find_api_key_by_hash(const std::string& hash) override;
+    Result<std::vector<ApiKey>> list_api_keys(const std::optional<std::string>& org_id) override;
+    Status revoke_api_key(const std::string& id_or_prefix, const std::string& revoked_at) override;
+
+    Status create_trunk(const SipTrunk& trunk) override;
+    Result<SipTrunk> get_trunk(const std::string& org_id, const std::string& id) override;
+    Result<std::vector<SipTrunk>> list_trunks(const std::string& org_id) override;
+    Status update_trunk(const SipTrunk& trunk) override;
+    Status delete_trunk(const std::string& org_id, const std::string& id) override;
+
+    Status create_number(const PhoneNumber& number) override;
+    Result<PhoneNumber> get_number(const std::string& org_id, const std::string& id) override;
+    Result<std::vector<PhoneNumber>> list_numbers(const std::string& org_id) override;
+    Status update_number(const PhoneNumber& number) override;
+    Status delete_number(const std::string& org_id, const std::string& id) override;
+    Result<PhoneNumber> find_number_by_e164(const std::string& e164) override;
+
+    Status create_assistant(const Assistant& assistant) override;
+    Result<Assistant> get_assistant(const std::string& org_id, const std::string& id) override;
+    Result<std::vector<Assistant>> list_assistants(const std::string& org_id) override;
+    Status update_assistant(const Assistant& assistant) override;
+    Status delete_assistant(const std::string& org_id, const std::string& id) override;
+
+    Status create_call(const Call& call) override;
+    Result<Call> get_call(const std::string& org_id, const std::string& id) override;
+    Result<CallPage> list_calls(const std::string& org_id, const CallFilter& filter) override;
+    Status update_call(const Call& call) override;
+    Status append_call_event(const CallEvent& event) override;
+    Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) override;
+
+private:
+    // Runs `body(Connection&)` (returning a Result/Status) in one write transaction, committed
+    // only when the body succeeded; any failure rolls everything back.
+    template <class Body>
+    auto write(Body&& body) -> decltype(body(std::declval<Connection&>())) {
+        std::lock_guard lock(pool_->write_mutex());
+        auto conn = pool_->checkout();
+        auto tx = Transaction::begin(*conn, Transaction::Mode::kWrite);
+        if (!tx) return tx.error();
+        auto result = body(*conn);
+        if (!result) return result;
+        if (auto done = tx->commit(); !done) return done.error();
+        return result;
+    }
+
+    std::unique_ptr<ConnectionPool> pool_;
+    const int schema_version_;
+};
+
+// Gives a failed insert of an org-owned row a specific error: the only UNIQUE constraint left to
+// fail after the explicit checks is the primary key, the only foreign key the organization.
+Error insert_error(Error error, std::string_view what);
+
+// Runs a single-row UPDATE/DELETE and turns "no row matched" into kNotFound ("<what> not found").
+Status run_on_one_row(Statement& stmt, std::string_view context, std::string_view what);
+
+}  // namespace tl::store::detail

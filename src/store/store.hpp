@@ -1,0 +1,83 @@
+#pragma once
+// The repository interface. Backends (SQLite now, PostgreSQL later) pass the same test suite.
+//
+// Rules every backend keeps:
+// - Every org-owned read/write is scoped by `org_id`: a row of another organization is
+//   Errc::kNotFound, exactly like a missing row, so ids cannot be probed.
+// - A write that fails changes nothing (one transaction per call).
+// - References are checked inside the same transaction: an assistant_id/transfer_trunk_id that
+//   does not exist in the organization is Errc::kInvalidRequest with `field` set.
+// - Deleting a trunk sets transfer_trunk_id to NULL on its numbers; deleting an assistant sets
+//   assistant_id to NULL on its numbers (foreign keys ON DELETE SET NULL).
+// - A duplicate phone_number (anywhere in the deployment) is Errc::kConflict, field "phone_number".
+// - `id`, `created_at` and `updated_at` are assigned by the caller (the API layer), which keeps the
+//   backends free of clocks and id generation and lets tests be deterministic.
+//
+// Thread-safety: all methods may be called concurrently from any thread.
+
+#include "common/error.hpp"
+#include "store/records.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tl::store {
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Schema version after migrations; migrations run when the store is opened.
+    virtual int schema_version() = 0;
+
+    // Organizations
+    virtual Result<Organization> create_organization(const Organization& org) = 0;
+    virtual Result<Organization> get_organization(const std::string& id) = 0;
+    virtual Result<std::optional<Organization>> find_organization_by_name(
+        const std::string& name) = 0;
+    virtual Result<std::vector<Organization>> list_organizations() = 0;
+
+    // API keys (hash only)
+    virtual Status create_api_key(const ApiKey& key) = 0;
+    // Finds a key by its hash, revoked or not (the caller tells "revoked" from "unknown").
+    virtual Result<std::optional<ApiKeyIdentity>> find_api_key_by_hash(const std::string& hash) = 0;
+    virtual Result<std::vector<ApiKey>> list_api_keys(const std::optional<std::string>& org_id) = 0;
+    // Revokes by id or by prefix; kNotFound when nothing matches.
+    virtual Status revoke_api_key(const std::string& id_or_prefix, const std::string& revoked_at) = 0;
+
+    // SIP trunks
+    virtual Status create_trunk(const SipTrunk& trunk) = 0;
+    virtual Result<SipTrunk> get_trunk(const std::string& org_id, const std::string& id) = 0;
+    virtual Result<std::vector<SipTrunk>> list_trunks(const std::string& org_id) = 0;
+    // Replaces every column of the row identified by (trunk.org_id, trunk.id).
+    virtual Status update_trunk(const SipTrunk& trunk) = 0;
+    virtual Status delete_trunk(const std::string& org_id, const std::string& id) = 0;
+
+    // Phone numbers
+    virtual Status create_number(const PhoneNumber& number) = 0;
+    virtual Result<PhoneNumber> get_number(const std::string& org_id, const std::string& id) = 0;
+    virtual Result<std::vector<PhoneNumber>> list_numbers(const std::string& org_id) = 0;
+    virtual Status update_number(const PhoneNumber& number) = 0;
+    virtual Status delete_number(const std::string& org_id, const std::string& id) = 0;
+    // Routing lookup across organizations (inbound calls): kNotFound when unknown.
+    virtual Result<PhoneNumber> find_number_by_e164(const std::string& e164) = 0;
+
+    // Assistants
+    virtual Status create_assistant(const Assistant& assistant) = 0;
+    virtual Result<Assistant> get_assistant(const std::string& org_id, const std::string& id) = 0;
+    virtual Result<std::vector<Assistant>> list_assistants(const std::string& org_id) = 0;
+    virtual Status update_assistant(const Assistant& assistant) = 0;
+    virtual Status delete_assistant(const std::string& org_id, const std::string& id) = 0;
+
+    // Calls and their events
+    virtual Status create_call(const Call& call) = 0;
+    virtual Result<Call> get_call(const std::string& org_id, const std::string& id) = 0;
+    virtual Result<CallPage> list_calls(const std::string& org_id, const CallFilter& filter) = 0;
+    virtual Status update_call(const Call& call) = 0;
+    virtual Status append_call_event(const CallEvent& event) = 0;
+    virtual Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) = 0;
+};
+
+}  // namespace tl::store
