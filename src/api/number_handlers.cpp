@@ -18,8 +18,8 @@ json::value opt(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object number_json(const store::PhoneNumber& n) {
-    json::object o;
+json::object number_json(const store::PhoneNumber& n, json::storage_ptr sp = {}) {
+    json::object o(std::move(sp));
     o["id"] = n.id;
     o["phone_number"] = n.phone_number;
     o["name"] = opt(n.name);
@@ -123,9 +123,12 @@ void add_number_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/numbers", Auth::kApiKey, [&ctx](Request& req) {
         auto numbers = ctx.store.list_numbers(req.org_id());
         if (!numbers) return store_error(numbers.error());
-        json::array list;
-        for (const auto& n : *numbers) list.push_back(number_json(n));
-        return Response::json(200, json::object{{"numbers", std::move(list)}});
+        // One arena for the whole response: a list of objects is otherwise malloc-bound.
+        json::monotonic_resource arena;
+        json::array list(&arena);
+        list.reserve(numbers->size());
+        for (const auto& n : *numbers) list.push_back(number_json(n, &arena));
+        return Response::json(200, json::object({{"numbers", std::move(list)}}, &arena));
     });
     router.add("POST", "/api/v1/numbers", Auth::kApiKey,
                [&ctx](Request& req) { return create_number(req, ctx); });

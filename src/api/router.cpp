@@ -31,21 +31,42 @@ constexpr std::string_view kLatencyHelp = "HTTP request latency by route.";
 
 }  // namespace
 
+StatusCounters::StatusCounters(metrics::Registry& registry, std::string route, std::string method)
+    : registry_(registry), route_(std::move(route)), method_(std::move(method)) {}
+
+metrics::Counter& StatusCounters::for_status(int status) {
+    if (status < 100 || status > 599) status = 599;
+    auto& slot = slots_[static_cast<std::size_t>(status - 100)];
+    metrics::Counter* counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+        // The registry returns the same counter for the same labels, so a race only repeats
+        // the lookup.
+        counter = &registry_.counter("trunkline_http_requests_total",
+                                     "HTTP requests by route, method and status.",
+                                     {{"route", route_}, {"method", method_},
+                                      {"status", std::to_string(status)}});
+        slot.store(counter, std::memory_order_release);
+    }
+    return *counter;
+}
+
 Router::Router(Authenticator& authenticator, RateLimiter& rate_limiter, metrics::Registry& metrics)
     : authenticator_(authenticator),
       rate_limiter_(rate_limiter),
       metrics_(metrics),
       unmatched_latency_(metrics.histogram(std::string(kLatencyName), std::string(kLatencyHelp),
                                            metrics::default_latency_buckets(),
-                                           {{"route", "unmatched"}})) {}
+                                           {{"route", "unmatched"}})),
+      unmatched_requests_(metrics, "unmatched", "other") {}
 
 void Router::add(std::string method, std::string pattern, Auth auth, Handler handler) {
     auto& latency =
         metrics_.histogram(std::string(kLatencyName), std::string(kLatencyHelp),
                            metrics::default_latency_buckets(), {{"route", pattern}});
     auto segments = split_path(pattern);
+    auto requests = std::make_unique<StatusCounters>(metrics_, pattern, method);
     routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), auth,
-                            std::move(handler), &latency});
+                            std::move(handler), &latency, std::move(requests)});
 }
 
 std::vector<RouteInfo> Router::routes() const {
@@ -62,13 +83,6 @@ bool Router::path_matches(const Route& route, const std::vector<std::string>& se
         if (!ok) return false;
     }
     return true;
-}
-
-void Router::count(const std::string& pattern, const std::string& method, int status) {
-    metrics_
-        .counter("trunkline_http_requests_total", "HTTP requests by route, method and status.",
-                 {{"route", pattern}, {"method", method}, {"status", std::to_string(status)}})
-        .inc();
 }
 
 Response Router::handle(Request& request) {
@@ -98,10 +112,10 @@ Response Router::handle(Request& request) {
     }
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     (route ? *route->latency : unmatched_latency_).observe(elapsed.count());
-    count(route ? route->pattern : "unmatched", route ? request.method : "other", response.status);
-    spdlog::info("[req={}] {} {} -> {} ({:.3f} ms){}", request.request_id, request.method,
+    (route ? *route->requests : unmatched_requests_).for_status(response.status).inc();
+    spdlog::info("[req={}] {} {} -> {} ({:.3f} ms) org={}", request.request_id, request.method,
                  request.path, response.status, elapsed.count() * 1000,
-                 request.identity ? " org=" + request.identity->organization.id : "");
+                 request.identity ? std::string_view(request.identity->organization.id) : "-");
     return response;
 }
 

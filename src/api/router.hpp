@@ -10,7 +10,10 @@
 #include "api/rate_limiter.hpp"
 #include "common/metrics.hpp"
 
+#include <array>
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,20 @@ using Handler = std::function<Response(Request&)>;
 struct RouteInfo {
     std::string method;
     std::string pattern;  // e.g. "/api/v1/numbers/{id}"
+};
+
+// The request counters of one route, by status, looked up in the registry once per status and
+// then reached without a lock.
+class StatusCounters {
+public:
+    StatusCounters(metrics::Registry& registry, std::string route, std::string method);
+    metrics::Counter& for_status(int status);
+
+private:
+    metrics::Registry& registry_;
+    std::string route_;
+    std::string method_;
+    std::array<std::atomic<metrics::Counter*>, 500> slots_{};  // statuses 100-599
 };
 
 class Router {
@@ -44,17 +61,18 @@ private:
         Auth auth;
         Handler handler;
         metrics::Histogram* latency;
+        std::unique_ptr<StatusCounters> requests;
     };
     static bool path_matches(const Route& route, const std::vector<std::string>& segments);
     Response dispatch(const Route& route,
                       const std::vector<std::string>& segments,
                       Request& request);
-    void count(const std::string& pattern, const std::string& method, int status);
 
     Authenticator& authenticator_;
     RateLimiter& rate_limiter_;
     metrics::Registry& metrics_;
     metrics::Histogram& unmatched_latency_;
+    StatusCounters unmatched_requests_;
     std::vector<Route> routes_;
 };
 

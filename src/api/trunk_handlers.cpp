@@ -219,8 +219,10 @@ Status check_trunk(const store::SipTrunk& trunk, bool has_password) {
     return {};
 }
 
-json::object trunk_json(const store::SipTrunk& t, const ApiContext& ctx) {
-    json::object o;
+json::object trunk_json(const store::SipTrunk& t,
+                        const ApiContext& ctx,
+                        json::storage_ptr sp = {}) {
+    json::object o(sp);
     o["id"] = t.id;
     o["name"] = t.name;
     o["host"] = t.host.empty() ? json::value(nullptr) : json::value(t.host);
@@ -230,12 +232,12 @@ json::object trunk_json(const store::SipTrunk& t, const ApiContext& ctx) {
     o["transport"] = t.transport;
     o["auth_type"] = t.auth_type;
     o["caller_id"] = opt(t.caller_id);
-    json::array addresses(t.allowed_addresses.begin(), t.allowed_addresses.end());
+    json::array addresses(t.allowed_addresses.begin(), t.allowed_addresses.end(), sp);
     o["allowed_addresses"] = std::move(addresses);
-    json::array numbers(t.numbers.begin(), t.numbers.end());
+    json::array numbers(t.numbers.begin(), t.numbers.end(), sp);
     o["numbers"] = std::move(numbers);
     o["transfer_method"] = t.transfer_method;
-    json::object headers;
+    json::object headers(sp);
     for (const auto& h : t.headers) headers[h.name] = h.value;
     o["headers"] = std::move(headers);
     o["inbound_username"] = opt(t.inbound_username);
@@ -318,9 +320,10 @@ void add_trunk_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/sip-trunks", Auth::kApiKey, [&ctx](Request& req) {
         auto trunks = ctx.store.list_trunks(req.org_id());
         if (!trunks) return store_error(trunks.error());
-        json::array list;
-        for (const auto& t : *trunks) list.push_back(trunk_json(t, ctx));
-        return Response::json(200, json::object{{"trunks", std::move(list)}});
+        json::monotonic_resource arena;
+        json::array list(&arena);
+        for (const auto& t : *trunks) list.push_back(trunk_json(t, ctx, &arena));
+        return Response::json(200, json::object({{"trunks", std::move(list)}}, &arena));
     });
     router.add("POST", "/api/v1/sip-trunks", Auth::kApiKey,
                [&ctx](Request& req) { return create_trunk(req, ctx); });

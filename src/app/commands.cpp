@@ -1,9 +1,11 @@
 #include "app/commands.hpp"
 
 #include "api/api_keys.hpp"
+#include "app/config_file.hpp"
 #include "app/data_dir.hpp"
 #include "app/serve.hpp"
 #include "common/clock.hpp"
+#include "sip/stack/stack_version.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -101,12 +103,16 @@ int migrate(const std::string& data_dir) {
 int run_cli(int argc, char** argv) {
     CLI::App app{"Trunkline: self-hosted voice-AI telephony (SIP trunks, numbers, assistants)",
                  "trunkline"};
-    app.set_version_flag("--version", std::string("trunkline ") + TL_VERSION);
+    app.set_version_flag("--version", std::string("trunkline ") + TL_VERSION + " (sofia-sip " +
+                                          std::string(sip::stack_version()) + ")");
     app.require_subcommand(1);
 
     ServeOptions serve;
     auto* serve_cmd = app.add_subcommand("serve", "Run the API (and, later, SIP and media) server");
-    serve_cmd->set_config("--config", "", "TOML config file with the flags below as keys");
+    std::string config_path;
+    serve_cmd->add_option("--config", config_path, "TOML file with the flags below as keys")
+        ->envname("TRUNKLINE_CONFIG")
+        ->check(CLI::ExistingFile);
     serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (database, master key)")
         ->envname(kDataDirEnv)
         ->capture_default_str();
@@ -163,7 +169,15 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    if (serve_cmd->parsed()) return run_serve(serve);
+    if (serve_cmd->parsed()) {
+        if (!config_path.empty()) {
+            if (auto st = apply_config_file(*serve_cmd, config_path); !st) {
+                std::cerr << "trunkline: " << st.error().message << "\n";
+                return 2;
+            }
+        }
+        return run_serve(serve);
+    }
     if (keys_create_cmd->parsed()) return keys_create(data_dir, org_name);
     if (keys_list_cmd->parsed()) return keys_list(data_dir, org_name);
     if (keys_revoke_cmd->parsed()) return keys_revoke(data_dir, key_ref);

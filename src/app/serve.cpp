@@ -12,6 +12,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
@@ -43,6 +45,17 @@ The README's quickstart walks the whole flow (trunk, assistant with transfer_cal
 )",
         fmt::arg("key", key), fmt::arg("base", base));
     std::cout.flush();
+}
+
+// One io thread per CPU this process may run on (taskset/cgroups), not per CPU of the machine:
+// more threads than usable cores only add context switches.
+unsigned io_thread_count() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        return std::max(1, CPU_COUNT(&set));
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace
@@ -157,7 +170,7 @@ int run_serve(const ServeOptions& options) {
     std::cout << "trunkline: api listening on " << base << std::endl;
     spdlog::info("api listening on {}", base);
 
-    const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    const unsigned threads = io_thread_count();
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();

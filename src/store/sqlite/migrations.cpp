@@ -27,7 +27,7 @@ CREATE TABLE api_keys (
 );
 CREATE UNIQUE INDEX api_keys_hash ON api_keys(hash);
 CREATE INDEX api_keys_prefix ON api_keys(prefix);
-CREATE INDEX api_keys_org ON api_keys(org_id, created_at);
+CREATE INDEX api_keys_org ON api_keys(org_id, created_at, id);
 
 CREATE TABLE sip_trunks (
     id                      TEXT PRIMARY KEY NOT NULL,
@@ -51,7 +51,7 @@ CREATE TABLE sip_trunks (
     created_at              TEXT NOT NULL,
     updated_at              TEXT NOT NULL
 );
-CREATE INDEX sip_trunks_org ON sip_trunks(org_id, created_at);
+CREATE INDEX sip_trunks_org ON sip_trunks(org_id, created_at, id);
 
 CREATE TABLE assistants (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -62,7 +62,7 @@ CREATE TABLE assistants (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
-CREATE INDEX assistants_org ON assistants(org_id, created_at);
+CREATE INDEX assistants_org ON assistants(org_id, created_at, id);
 
 CREATE TABLE phone_numbers (
     id                TEXT PRIMARY KEY NOT NULL,
@@ -75,7 +75,7 @@ CREATE TABLE phone_numbers (
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL
 );
-CREATE INDEX phone_numbers_org ON phone_numbers(org_id, created_at);
+CREATE INDEX phone_numbers_org ON phone_numbers(org_id, created_at, id);
 -- Child-side indexes: without them every trunk/assistant delete scans all numbers.
 CREATE INDEX phone_numbers_assistant ON phone_numbers(assistant_id);
 CREATE INDEX phone_numbers_transfer_trunk ON phone_numbers(transfer_trunk_id);
@@ -100,7 +100,7 @@ CREATE TABLE calls (
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );
-CREATE INDEX calls_org_created ON calls(org_id, created_at);
+CREATE INDEX calls_org_created ON calls(org_id, created_at, id);
 
 CREATE TABLE call_events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
