@@ -3,6 +3,7 @@
 // that appear in responses. Built once in main; outlives the server.
 
 #include "api/rate_limiter.hpp"
+#include "api/revision_cache.hpp"
 #include "api/router.hpp"
 #include "common/metrics.hpp"
 #include "store/secret_box.hpp"
@@ -20,6 +21,7 @@ struct ApiContext {
     std::string sip_endpoint;  // "sip:host:port" given to inbound trunks' carriers
     std::string version;
     std::string openapi_json;  // the served OpenAPI document
+    RevisionCache list_cache{};
 };
 
 // Route registration, one function per resource.

@@ -81,11 +81,14 @@ Response update_assistant(Request& req, ApiContext& ctx) {
 
 void add_assistant_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/assistants", Auth::kApiKey, [&ctx](Request& req) {
-        auto assistants = ctx.store.list_assistants(req.org_id());
-        if (!assistants) return store_error(assistants.error());
-        json::array list;
-        for (const auto& a : *assistants) list.push_back(assistant_json(a));
-        return Response::json(200, json::object{{"assistants", std::move(list)}});
+        const auto& org = req.identity->organization;
+        return ctx.list_cache.get(req, org.id + "/assistants", org.revision, [&] {
+            auto assistants = ctx.store.list_assistants(req.org_id());
+            if (!assistants) return store_error(assistants.error());
+            json::array list;
+            for (const auto& a : *assistants) list.push_back(assistant_json(a));
+            return Response::json(200, json::object{{"assistants", std::move(list)}});
+        });
     });
     router.add("POST", "/api/v1/assistants", Auth::kApiKey,
                [&ctx](Request& req) { return create_assistant(req, ctx); });

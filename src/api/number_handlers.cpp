@@ -121,14 +121,17 @@ Response update_number(Request& req, ApiContext& ctx) {
 
 void add_number_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/numbers", Auth::kApiKey, [&ctx](Request& req) {
-        auto numbers = ctx.store.list_numbers(req.org_id());
-        if (!numbers) return store_error(numbers.error());
-        // One arena for the whole response: a list of objects is otherwise malloc-bound.
-        json::monotonic_resource arena;
-        json::array list(&arena);
-        list.reserve(numbers->size());
-        for (const auto& n : *numbers) list.push_back(number_json(n, &arena));
-        return Response::json(200, json::object({{"numbers", std::move(list)}}, &arena));
+        const auto& org = req.identity->organization;
+        return ctx.list_cache.get(req, org.id + "/numbers", org.revision, [&] {
+            auto numbers = ctx.store.list_numbers(req.org_id());
+            if (!numbers) return store_error(numbers.error());
+            // One arena for the whole response: a list of objects is otherwise malloc-bound.
+            json::monotonic_resource arena;
+            json::array list(&arena);
+            list.reserve(numbers->size());
+            for (const auto& n : *numbers) list.push_back(number_json(n, &arena));
+            return Response::json(200, json::object({{"numbers", std::move(list)}}, &arena));
+        });
     });
     router.add("POST", "/api/v1/numbers", Auth::kApiKey,
                [&ctx](Request& req) { return create_number(req, ctx); });

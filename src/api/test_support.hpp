@@ -30,8 +30,8 @@ struct Fixture {
                             {store::SecretBox::parse_key(std::string(64, '7')).value()})
                             .value());
         authenticator.emplace(*store);
-        ctx.emplace(ApiContext{*store, *secrets, control_limiter, metrics, "sip:127.0.0.1:5060",
-                               "test", "{}"});
+        ctx.emplace(*store, *secrets, control_limiter, metrics, "sip:127.0.0.1:5060", "test",
+                    "{}");
         router.emplace(*authenticator, rate_limiter, metrics);
         add_all_routes(*router, *ctx);
     }

@@ -318,12 +318,15 @@ Response update_trunk(Request& req, ApiContext& ctx) {
 
 void add_trunk_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/sip-trunks", Auth::kApiKey, [&ctx](Request& req) {
-        auto trunks = ctx.store.list_trunks(req.org_id());
-        if (!trunks) return store_error(trunks.error());
-        json::monotonic_resource arena;
-        json::array list(&arena);
-        for (const auto& t : *trunks) list.push_back(trunk_json(t, ctx, &arena));
-        return Response::json(200, json::object({{"trunks", std::move(list)}}, &arena));
+        const auto& org = req.identity->organization;
+        return ctx.list_cache.get(req, org.id + "/trunks", org.revision, [&] {
+            auto trunks = ctx.store.list_trunks(req.org_id());
+            if (!trunks) return store_error(trunks.error());
+            json::monotonic_resource arena;
+            json::array list(&arena);
+            for (const auto& t : *trunks) list.push_back(trunk_json(t, ctx, &arena));
+            return Response::json(200, json::object({{"trunks", std::move(list)}}, &arena));
+        });
     });
     router.add("POST", "/api/v1/sip-trunks", Auth::kApiKey,
                [&ctx](Request& req) { return create_trunk(req, ctx); });

@@ -13,6 +13,9 @@ struct Organization {
     std::string id;
     std::string name;
     std::string created_at;
+    // Bumped by the store on every change to the organization's trunks, numbers or assistants;
+    // a cheap "has anything changed?" for caches and ETags.
+    long long revision = 0;
 };
 
 struct ApiKey {

@@ -112,7 +112,42 @@ CREATE TABLE call_events (
 CREATE INDEX call_events_call ON call_events(call_id, id);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kV1Initial};
+
+// Every change to an organization's configuration bumps its revision, whoever makes it (this
+// process, another node, the CLI). The API serves configuration lists from a cache keyed by the
+// revision and answers ETag / If-None-Match with it (docs/adr/0004-config-revision-cache.md).
+constexpr std::string_view kV2OrganizationRevision = R"sql(
+ALTER TABLE organizations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER sip_trunks_insert_revision AFTER INSERT ON sip_trunks BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER sip_trunks_update_revision AFTER UPDATE ON sip_trunks BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER sip_trunks_delete_revision AFTER DELETE ON sip_trunks BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = OLD.org_id;
+END;
+CREATE TRIGGER phone_numbers_insert_revision AFTER INSERT ON phone_numbers BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER phone_numbers_update_revision AFTER UPDATE ON phone_numbers BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER phone_numbers_delete_revision AFTER DELETE ON phone_numbers BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = OLD.org_id;
+END;
+CREATE TRIGGER assistants_insert_revision AFTER INSERT ON assistants BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER assistants_update_revision AFTER UPDATE ON assistants BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER assistants_delete_revision AFTER DELETE ON assistants BEGIN
+    UPDATE organizations SET revision = revision + 1 WHERE id = OLD.org_id;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kV1Initial, kV2OrganizationRevision};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -37,7 +37,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& db
 namespace tl::store::detail {
 namespace {
 
-constexpr std::string_view kOrgColumns = "id, name, created_at";
+constexpr std::string_view kOrgColumns = "id, name, created_at, revision";
 constexpr std::string_view kKeyColumns = "id, org_id, prefix, hash, created_at, revoked_at";
 
 const std::string kSelectOrg =
@@ -52,7 +52,8 @@ const std::string kListKeys = "SELECT " + std::string(kKeyColumns) +
                               " ORDER BY created_at, id";
 
 Organization read_org(const Statement& row, int first = 0) {
-    return Organization{row.text(first), row.text(first + 1), row.text(first + 2)};
+    return Organization{row.text(first), row.text(first + 1), row.text(first + 2),
+                        row.int64(first + 3)};
 }
 
 ApiKey read_key(const Statement& row) {
@@ -150,7 +151,7 @@ Result<std::optional<ApiKeyIdentity>> SqliteStore::find_api_key_by_hash(const st
     auto conn = pool_->checkout();
     auto stmt = conn->prepare(
         "SELECT k.id, k.org_id, k.prefix, k.hash, k.created_at, k.revoked_at,"
-        " o.id, o.name, o.created_at"
+        " o.id, o.name, o.created_at, o.revision"
         " FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.hash = ?");
     if (!stmt) return stmt.error();
     stmt->bind_all(hash);

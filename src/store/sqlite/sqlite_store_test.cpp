@@ -766,3 +766,36 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAllSucceed) {
 
 }  // namespace
 }  // namespace tl::store
+
+namespace tl::store {
+namespace {
+
+// Every configuration change bumps the organization's revision (caches and ETags rely on it),
+// and only that organization's.
+TEST_F(SqliteStoreTest, ConfigurationChangesBumpTheOrganizationRevision) {
+    auto revision = [&](const char* org) { return store_->get_organization(org).value().revision; };
+    const auto a0 = revision(kOrgA);
+    const auto b0 = revision(kOrgB);
+    ASSERT_TRUE(store_->create_trunk(minimal_trunk("t1", kOrgA)));
+    const auto a1 = revision(kOrgA);
+    EXPECT_GT(a1, a0);
+    ASSERT_TRUE(store_->create_assistant(make_assistant("a1", kOrgA)));
+    ASSERT_TRUE(store_->create_number(make_number("n1", kOrgA, "+31850835037")));
+    const auto a2 = revision(kOrgA);
+    EXPECT_GT(a2, a1);
+    auto number = store_->get_number(kOrgA, "n1").value();
+    number.name = "renamed";
+    ASSERT_TRUE(store_->update_number(number));
+    const auto a3 = revision(kOrgA);
+    EXPECT_GT(a3, a2);
+    ASSERT_TRUE(store_->delete_trunk(kOrgA, "t1"));
+    EXPECT_GT(revision(kOrgA), a3);
+    EXPECT_EQ(revision(kOrgB), b0);
+    // A failed write changes nothing, the revision included.
+    const auto before = revision(kOrgA);
+    EXPECT_FALSE(store_->create_number(make_number("n2", kOrgA, "+31850835037")));
+    EXPECT_EQ(revision(kOrgA), before);
+}
+
+}  // namespace
+}  // namespace tl::store
