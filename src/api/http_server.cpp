@@ -66,8 +66,6 @@ public:
         });
     }
 
-    ~HttpSession() { server_.untrack(this); }
-
 private:
     void do_read() {
         if (close_requested_) return close();
@@ -180,35 +178,34 @@ Result<tcp::endpoint> HttpServer::start(const tcp::endpoint& endpoint) {
 
 void HttpServer::do_accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-            if (ec == asio::error::operation_aborted) return;
-            spdlog::warn("accept failed: {}", ec.message());
-        } else {
-            socket.set_option(tcp::no_delay(true), ec);
-            auto session = std::make_shared<HttpSession>(std::move(socket), *this);
-            track(session);
-            session->run();
+        if (ec == asio::error::operation_aborted) return;
+        if (ec) spdlog::warn("accept failed: {}", ec.message());
+        std::shared_ptr<HttpSession> session;
+        {
+            // Deciding under the lock that stop() takes means a connection accepted while
+            // stopping is either closed here or seen by stop(): never left waiting on a read.
+            std::lock_guard lock(mutex_);
+            if (stopping_) {
+                beast::error_code ignored;
+                socket.close(ignored);
+                return;
+            }
+            if (!ec) {
+                socket.set_option(tcp::no_delay(true), ec);
+                session = std::make_shared<HttpSession>(std::move(socket), *this);
+                std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+                sessions_.push_back(session);
+            }
+            do_accept();
         }
-        std::lock_guard lock(mutex_);
-        if (!stopping_) do_accept();
+        if (session) session->run();
     });
-}
-
-void HttpServer::track(const std::shared_ptr<HttpSession>& session) {
-    std::lock_guard lock(mutex_);
-    sessions_.insert(session.get());
-    std::erase_if(weak_sessions_, [](const auto& w) { return w.expired(); });
-    weak_sessions_.push_back(session);
-}
-
-void HttpServer::untrack(HttpSession* session) {
-    std::lock_guard lock(mutex_);
-    sessions_.erase(session);
 }
 
 std::int64_t HttpServer::open_connections() const {
     std::lock_guard lock(mutex_);
-    return static_cast<std::int64_t>(sessions_.size());
+    return std::count_if(sessions_.begin(), sessions_.end(),
+                         [](const auto& w) { return !w.expired(); });
 }
 
 void HttpServer::stop() {
@@ -217,7 +214,7 @@ void HttpServer::stop() {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
         stopping_ = true;
-        for (auto& w : weak_sessions_) {
+        for (auto& w : sessions_) {
             if (auto s = w.lock()) live.push_back(std::move(s));
         }
     }

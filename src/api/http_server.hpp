@@ -12,7 +12,7 @@
 
 #include <memory>
 #include <mutex>
-#include <unordered_set>
+#include <vector>
 
 namespace tl::api {
 
@@ -36,15 +36,12 @@ public:
 private:
     friend class HttpSession;
     void do_accept();
-    void track(const std::shared_ptr<HttpSession>& session);
-    void untrack(HttpSession* session);
 
     boost::asio::io_context& io_;
     Router& router_;
     boost::asio::ip::tcp::acceptor acceptor_;
     mutable std::mutex mutex_;
-    std::unordered_set<HttpSession*> sessions_;
-    std::vector<std::weak_ptr<HttpSession>> weak_sessions_;
+    std::vector<std::weak_ptr<HttpSession>> sessions_;
     bool stopping_ = false;
 };
 

@@ -26,7 +26,7 @@ import threading
 import time
 import unittest
 import uuid
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("TRUNKLINE_BIN") or os.path.join(REPO_ROOT, "build", "src", "app", "trunkline")
@@ -50,11 +50,21 @@ HIGH_RATE_LIMIT = 1000000
 _DEFAULT = object()
 
 
-class Response(NamedTuple):
-    status: int
-    headers: Any  # http.client.HTTPMessage (case-insensitive .get)
-    body: Any     # parsed JSON, or text when the body is not JSON
-    raw: bytes = b""
+class Response(tuple):
+    """(status, headers, body) — unpacks as a 3-tuple; `.raw` holds the body bytes.
+    headers: http.client.HTTPMessage (case-insensitive .get); body: parsed JSON, else text."""
+
+    def __new__(cls, status: int, headers: Any, body: Any, raw: bytes = b""):
+        self = super().__new__(cls, (status, headers, body))
+        self.raw = raw
+        return self
+
+    status = property(lambda self: self[0])
+    headers = property(lambda self: self[1])
+    body = property(lambda self: self[2])
+
+    def __repr__(self):
+        return f"Response(status={self.status}, body={self.body!r})"
 
 
 def new_uuid() -> str:

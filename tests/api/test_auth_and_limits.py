@@ -262,10 +262,11 @@ class TestHttpBehaviour(ServerTestCase):
         self.assertEqual(len(ids), 5)
 
     def test_rate_limit_headers_on_normal_responses(self):
-        for method, path in (("GET", "/sip-trunks"), ("GET", "/organizations"),
-                             ("GET", f"/numbers/{new_uuid()}")):
-            with self.subTest(path=path):
-                r = self.api(method, path)
+        for method, path, body in (("GET", "/sip-trunks", None), ("GET", "/organizations", None),
+                                   ("GET", f"/numbers/{new_uuid()}", None),
+                                   ("POST", "/numbers", {"phone_number": "bad"})):
+            with self.subTest(method=method, path=path):
+                r = self.api(method, path, body)
                 self.assertEqual(r.headers.get("X-RateLimit-Limit"), str(HIGH_RATE_LIMIT))
                 remaining = int(r.headers.get("X-RateLimit-Remaining"))
                 self.assertTrue(0 <= remaining < HIGH_RATE_LIMIT)

@@ -62,6 +62,18 @@ class TestNumberCrud(NumberTestCase):
         self.assertEqual(number["assistant_id"], self.assistant["id"])
         self.assertEqual(number["agent_id"], self.assistant["id"])
 
+    def test_agent_id_and_assistant_id_together(self):
+        same = {"phone_number": "+31850000210", "assistant_id": self.assistant["id"],
+                "agent_id": self.assistant["id"]}
+        self.assertNumberResponse(self.api("POST", "/numbers", same), 201)
+        before = self.snapshot("numbers")
+        differ = {"phone_number": "+31850000211", "assistant_id": self.assistant["id"],
+                  "agent_id": self.assistant2["id"]}
+        r = self.api("POST", "/numbers", differ)
+        self.assertError(r, 400, "invalid_request")
+        self.assertIn(r.body.get("field"), ("agent_id", "assistant_id"))
+        self.assertEqual(self.snapshot("numbers"), before)
+
     def test_agent_id_alias_on_patch(self):
         number = self.srv.create("numbers", {"phone_number": "+31850000202"})
         patched = self.assertNumberResponse(

@@ -93,6 +93,7 @@ TRUNK_CREATE_CASES = [
     # digest auth on an outbound/both trunk needs a password
     ({"password": DEL}, "missing_field", "password"),
     ({"password": DEL, "direction": "both"}, "missing_field", "password"),
+    ({"username": DEL}, "missing_field", "username"),
     # unknown and read-only fields
     ({"unknown_thing": 1}, "unknown_field", "unknown_thing"),
     ({"provider": "twilio"}, "unknown_field", "provider"),
@@ -138,6 +139,9 @@ TRUNK_PATCH_CASES = [
     ({"is_active": 1}, "invalid_request", "is_active"),
     ({"foo": "bar"}, "unknown_field", "foo"),
     ({"name": "ok", "port": 0}, "invalid_request", "port"),  # nothing of it is applied
+    # the trunk must stay valid: digest auth on an outbound trunk keeps its credentials
+    ({"password": None}, "missing_field", "password"),
+    ({"username": None}, "missing_field", "username"),
 ]
 
 NUMBER_BASE = {"phone_number": "+31850835099", "name": "Line"}
