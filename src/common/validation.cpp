@@ -101,6 +101,29 @@ bool is_cidr(std::string_view text) {
     return bits >= 0 && bits <= (v4 ? 32 : 128);
 }
 
+bool cidr_contains(std::string_view cidr, std::string_view ip) {
+    if (!is_cidr(cidr)) return false;
+    const auto slash = cidr.find('/');
+    const std::string network(cidr.substr(0, slash));
+    const bool v4 = is_ipv4(network);
+    unsigned char net[16] = {};
+    unsigned char addr[16] = {};
+    const int family = v4 ? AF_INET : AF_INET6;
+    if (inet_pton(family, network.c_str(), net) != 1) return false;
+    if (inet_pton(family, std::string(ip).c_str(), addr) != 1) return false;
+    int bits = v4 ? 32 : 128;
+    if (slash != std::string_view::npos) {
+        const auto prefix = cidr.substr(slash + 1);
+        std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
+    }
+    for (int i = 0; i < bits; ++i) {
+        const int byte = i / 8;
+        const int mask = 0x80 >> (i % 8);
+        if ((net[byte] & mask) != (addr[byte] & mask)) return false;
+    }
+    return true;
+}
+
 bool is_sip_token(std::string_view text) {
     static constexpr std::string_view kAllowed = "-.!%*_+`'~";
     if (text.empty() || text.size() > 128) return false;

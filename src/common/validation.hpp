@@ -26,6 +26,9 @@ bool is_host(std::string_view text);
 // An IPv4/IPv6 address with an optional prefix length ("203.0.113.0/24", "2001:db8::/32").
 bool is_cidr(std::string_view text);
 
+// True when `ip` (IPv4 or IPv6 text) lies within `cidr` (address with optional /prefix).
+bool cidr_contains(std::string_view cidr, std::string_view ip);
+
 // RFC 3261 §25.1 token, the form of a header name.
 bool is_sip_token(std::string_view text);
 

@@ -32,6 +32,18 @@ TEST(Validation, Cidrs) {
     }
 }
 
+TEST(Validation, CidrContains) {
+    EXPECT_TRUE(cidr_contains("203.0.113.0/24", "203.0.113.77"));
+    EXPECT_FALSE(cidr_contains("203.0.113.0/24", "203.0.114.1"));
+    EXPECT_TRUE(cidr_contains("203.0.113.7", "203.0.113.7"));
+    EXPECT_FALSE(cidr_contains("203.0.113.7", "203.0.113.8"));
+    EXPECT_TRUE(cidr_contains("0.0.0.0/0", "8.8.8.8"));
+    EXPECT_TRUE(cidr_contains("2001:db8::/32", "2001:db8:1::5"));
+    EXPECT_FALSE(cidr_contains("2001:db8::/32", "2001:db9::5"));
+    EXPECT_FALSE(cidr_contains("203.0.113.0/24", "2001:db8::1"));
+    EXPECT_FALSE(cidr_contains("garbage", "203.0.113.1"));
+}
+
 TEST(Validation, SipUris) {
     struct Case {
         std::string_view text;

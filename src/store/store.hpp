@@ -51,6 +51,8 @@ public:
     virtual Status create_trunk(const SipTrunk& trunk) = 0;
     virtual Result<SipTrunk> get_trunk(const std::string& org_id, const std::string& id) = 0;
     virtual Result<std::vector<SipTrunk>> list_trunks(const std::string& org_id) = 0;
+    // Active trunks with direction inbound or both, across organizations (SIP identification).
+    virtual Result<std::vector<SipTrunk>> list_inbound_trunks() = 0;
     // Replaces every column of the row identified by (trunk.org_id, trunk.id).
     virtual Status update_trunk(const SipTrunk& trunk) = 0;
     virtual Status delete_trunk(const std::string& org_id, const std::string& id) = 0;

@@ -19,6 +19,10 @@ const std::string kSelectTrunk =
     "SELECT " + kTrunkColumns + " FROM sip_trunks WHERE org_id = ? AND id = ?";
 const std::string kListTrunks =
     "SELECT " + kTrunkColumns + " FROM sip_trunks WHERE org_id = ? ORDER BY created_at, id";
+// Inbound trunks of every organization: the SIP edge identifies callers before it knows the org.
+const std::string kListInboundTrunks = "SELECT " + kTrunkColumns +
+                                       " FROM sip_trunks WHERE direction IN ('inbound', 'both')"
+                                       " AND is_active = 1 ORDER BY created_at, id";
 const std::string kInsertTrunk = "INSERT INTO sip_trunks (" + kTrunkColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                                  " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -200,6 +204,13 @@ Result<SipTrunk> SqliteStore::get_trunk(const std::string& org_id, const std::st
     if (!row) return row.error();
     if (!*row) return make_error(Errc::kNotFound, "sip trunk not found");
     return read_trunk(*stmt);
+}
+
+Result<std::vector<SipTrunk>> SqliteStore::list_inbound_trunks() {
+    auto conn = pool_->checkout();
+    auto stmt = conn->prepare(kListInboundTrunks);
+    if (!stmt) return stmt.error();
+    return read_all<SipTrunk>(*stmt, "list inbound sip trunks", read_trunk);
 }
 
 Result<std::vector<SipTrunk>> SqliteStore::list_trunks(const std::string& org_id) {

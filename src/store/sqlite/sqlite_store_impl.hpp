@@ -35,6 +35,7 @@ public:
     Status create_trunk(const SipTrunk& trunk) override;
     Result<SipTrunk> get_trunk(const std::string& org_id, const std::string& id) override;
     Result<std::vector<SipTrunk>> list_trunks(const std::string& org_id) override;
+    Result<std::vector<SipTrunk>> list_inbound_trunks() override;
     Status update_trunk(const SipTrunk& trunk) override;
     Status delete_trunk(const std::string& org_id, const std::string& id) override;
 

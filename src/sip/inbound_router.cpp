@@ -1,0 +1,161 @@
+#include "sip/inbound_router.hpp"
+
+#include "common/ids.hpp"
+#include "common/validation.hpp"
+#include "sip/dialled_number.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace tl::sip {
+namespace {
+
+RejectedCall reject(int status, std::string reason, std::vector<HeaderField> headers = {}) {
+    return RejectedCall{Reply{status, {}, std::move(headers), {}}, std::move(reason)};
+}
+
+bool source_allowed(const store::SipTrunk& trunk, const std::string& ip) {
+    return std::any_of(trunk.allowed_addresses.begin(), trunk.allowed_addresses.end(),
+                       [&](const std::string& cidr) { return cidr_contains(cidr, ip); });
+}
+
+}  // namespace
+
+InboundRouter::InboundRouter(store::Store& store,
+                             const store::SecretBox& secrets,
+                             metrics::Registry& metrics,
+                             InboundRouterConfig config,
+                             std::array<unsigned char, 32> nonce_secret)
+    : store_(store),
+      secrets_(secrets),
+      config_(std::move(config)),
+      nonces_(nonce_secret, config_.nonce_lifetime),
+      auth_failures_(metrics.counter("trunkline_sip_auth_failures_total",
+                                     "Inbound INVITEs with wrong digest credentials.")),
+      auth_blocked_(metrics.counter("trunkline_sip_auth_blocked_total",
+                                    "Inbound INVITEs refused because their source failed "
+                                    "authentication too often.")) {}
+
+RejectedCall InboundRouter::challenge(const InviteRequest& invite, bool stale) {
+    const auto nonce = nonces_.issue(invite.source_ip);
+    // RFC 8760 §2.4: the strongest algorithm first; MD5 for the many PBXs that know nothing else.
+    return reject(401, "challenged",
+                  {{"WWW-Authenticate",
+                    digest_challenge(DigestAlgorithm::kSha256, config_.realm, nonce, stale)},
+                   {"WWW-Authenticate",
+                    digest_challenge(DigestAlgorithm::kMd5, config_.realm, nonce, stale)}});
+}
+
+bool InboundRouter::too_many_failures(const std::string& source) {
+    std::lock_guard lock(failures_mutex_);
+    const auto it = failures_.find(source);
+    if (it == failures_.end()) return false;
+    if (std::chrono::steady_clock::now() - it->second.window_start > config_.auth_failure_window) {
+        failures_.erase(it);
+        return false;
+    }
+    return it->second.count >= config_.max_auth_failures;
+}
+
+void InboundRouter::count_failure(const std::string& source) {
+    auth_failures_.inc();
+    std::lock_guard lock(failures_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (failures_.size() > 100'000) failures_.clear();  // bounded under a spoofed-source flood
+    auto& f = failures_[source];
+    if (f.count == 0 || now - f.window_start > config_.auth_failure_window) {
+        f.window_start = now;
+        f.count = 0;
+    }
+    ++f.count;
+}
+
+std::variant<store::SipTrunk, RejectedCall> InboundRouter::identify(
+    const InviteRequest& invite,
+    const std::vector<store::SipTrunk>& trunks) {
+    for (const auto& trunk : trunks) {
+        if (trunk.auth_type == "ip" && source_allowed(trunk, invite.source_ip)) return trunk;
+    }
+    if (too_many_failures(invite.source_ip)) {
+        auth_blocked_.inc();
+        return reject(403, "auth_blocked");
+    }
+    if (invite.authorization.empty()) return challenge(invite, false);
+    for (const auto& header : invite.authorization) {
+        auto credentials = parse_digest_authorization(header);
+        if (!credentials) continue;
+        const auto verdict = nonces_.check(credentials->nonce, invite.source_ip);
+        if (verdict == NonceIssuer::Verdict::kInvalid) continue;
+        const auto trunk = std::find_if(trunks.begin(), trunks.end(), [&](const auto& t) {
+            return t.auth_type == "digest" && t.inbound_username == credentials->username &&
+                   t.inbound_password_sealed.has_value();
+        });
+        if (trunk == trunks.end() || credentials->realm != config_.realm) {
+            count_failure(invite.source_ip);
+            return reject(403, "auth_failed");
+        }
+        auto password = secrets_.unseal(*trunk->inbound_password_sealed);
+        if (!password) {
+            spdlog::error("inbound trunk {}: cannot unseal its password: {}", trunk->id,
+                          password.error().message);
+            return reject(500, "secret_unavailable");
+        }
+        const auto expected = compute_digest_response(*credentials, *password, invite.method);
+        if (!digest_responses_equal(expected, credentials->response)) {
+            count_failure(invite.source_ip);
+            return reject(403, "auth_failed");
+        }
+        if (verdict == NonceIssuer::Verdict::kStale) return challenge(invite, true);
+        return *trunk;
+    }
+    // Credentials for another realm/nonce (or unparseable): challenge afresh.
+    return challenge(invite, false);
+}
+
+RouteDecision InboundRouter::route(const InviteRequest& invite) {
+    auto trunks = store_.list_inbound_trunks();
+    if (!trunks) return reject(503, "store_unavailable", {{"Retry-After", "5"}});
+    auto identified = identify(invite, *trunks);
+    if (auto* rejected = std::get_if<RejectedCall>(&identified)) return std::move(*rejected);
+    return route_for_trunk(invite, std::move(std::get<store::SipTrunk>(identified)));
+}
+
+RouteDecision InboundRouter::route_for_trunk(const InviteRequest& invite, store::SipTrunk trunk) {
+    AcceptedCall accepted;
+    accepted.caller = invite.from_user;
+
+    // Dynamic routing by header (OpenCX "agent header"): an assistant of the trunk's organization.
+    if (const auto wanted = invite.header(config_.assistant_header)) {
+        if (!is_uuid(*wanted)) return reject(404, "unknown_assistant");
+        auto assistant = store_.get_assistant(trunk.org_id, *wanted);
+        if (!assistant) return reject(404, "unknown_assistant");
+        if (!assistant->is_active) return reject(480, "assistant_inactive");
+        accepted.assistant = std::move(*assistant);
+        accepted.trunk = std::move(trunk);
+        if (auto e164 = normalise_dialled_number(invite.request_user)) accepted.dialled = *e164;
+        return accepted;
+    }
+
+    auto dialled = normalise_dialled_number(invite.request_user);
+    if (!dialled) dialled = normalise_dialled_number(invite.to_user);
+    if (!dialled) return reject(404, "no_dialled_number");
+    if (!trunk.numbers.empty() &&
+        std::find(trunk.numbers.begin(), trunk.numbers.end(), *dialled) == trunk.numbers.end()) {
+        return reject(404, "number_not_on_trunk");
+    }
+    auto number = store_.find_number_by_e164(*dialled);
+    if (!number || number->org_id != trunk.org_id) return reject(404, "unknown_number");
+    if (!number->is_active) return reject(480, "number_inactive");
+    if (!number->assistant_id) return reject(480, "no_assistant");
+    auto assistant = store_.get_assistant(trunk.org_id, *number->assistant_id);
+    if (!assistant) return reject(480, "no_assistant");
+    if (!assistant->is_active) return reject(480, "assistant_inactive");
+    accepted.assistant = std::move(*assistant);
+    accepted.number = std::move(*number);
+    accepted.trunk = std::move(trunk);
+    accepted.dialled = *dialled;
+    return accepted;
+}
+
+}  // namespace tl::sip

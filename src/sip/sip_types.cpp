@@ -1,0 +1,21 @@
+#include "sip/sip_types.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace tl::sip {
+
+std::optional<std::string> InviteRequest::header(std::string_view name) const {
+    for (const auto& h : extra_headers) {
+        if (h.name.size() == name.size() &&
+            std::equal(h.name.begin(), h.name.end(), name.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) ==
+                       std::tolower(static_cast<unsigned char>(b));
+            })) {
+            return h.value;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace tl::sip

@@ -1,0 +1,62 @@
+#pragma once
+// What the rest of Trunkline sees of SIP: plain C++ values copied out of the stack's messages, and
+// dialog ids instead of C handles (the handles live only on the SIP thread).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tl::sip {
+
+using DialogId = std::uint64_t;
+
+struct HeaderField {
+    std::string name;
+    std::string value;
+};
+
+struct InviteRequest {
+    DialogId dialog = 0;
+    std::string call_id;
+    std::string method = "INVITE";
+    std::string request_uri;  // as received, e.g. "sip:+31850835037@trunkline.example"
+    std::string request_user;
+    std::string to_uri;
+    std::string to_user;
+    std::string from_uri;
+    std::string from_user;
+    std::string from_display;
+    std::string source_ip;
+    int source_port = 0;
+    std::string transport;  // "udp" | "tcp"
+    std::vector<HeaderField> extra_headers;  // headers the stack does not know (X-...)
+    std::vector<std::string> authorization;  // Authorization header values ("Digest ...")
+    std::string content_type;
+    std::string body;
+
+    std::optional<std::string> header(std::string_view name) const;  // case-insensitive
+};
+
+struct Reply {
+    int status = 200;
+    std::string phrase;  // empty = the standard phrase
+    std::vector<HeaderField> headers;
+    std::string sdp;  // non-empty: sent as application/sdp
+};
+
+// Callbacks from the SIP thread. Implementations must return quickly: post real work elsewhere.
+class SipEvents {
+public:
+    virtual ~SipEvents() = default;
+    virtual void on_invite(const InviteRequest& invite) = 0;
+    // A re-INVITE on an established dialog (hold/resume/codec change); answer with reply().
+    virtual void on_reinvite(DialogId dialog, const InviteRequest& invite) = 0;
+    virtual void on_ack(DialogId dialog) = 0;
+    virtual void on_cancel(DialogId dialog) = 0;
+    virtual void on_bye(DialogId dialog) = 0;
+    // The dialog is gone (after BYE either way, a final error response, or a CANCEL).
+    virtual void on_terminated(DialogId dialog, int status, const std::string& phrase) = 0;
+};
+
+}  // namespace tl::sip

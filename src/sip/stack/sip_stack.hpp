@@ -1,0 +1,48 @@
+#pragma once
+// The SIP stack (sofia-sip NUA) on its own thread. Nothing else touches sofia objects: other
+// threads call the methods below, which post to the SIP thread; events come back through
+// SipEvents on the SIP thread. Media is ours (NUA's SDP engine is disabled), so SDP travels as
+// plain text.
+//
+// Thread-safety: every public method may be called from any thread.
+
+#include "common/error.hpp"
+#include "sip/sip_types.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace tl::sip {
+
+struct SipStackConfig {
+    std::string listen_host = "0.0.0.0";
+    int listen_port = 5060;
+    std::string contact_host;  // --public-ip, else the listen host
+    std::string user_agent = "trunkline";
+    std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+};
+
+class SipStack {
+public:
+    // Binds UDP and TCP and starts the SIP thread.
+    static Result<std::unique_ptr<SipStack>> start(const SipStackConfig& config, SipEvents& events);
+    ~SipStack();  // stop()
+
+    void reply(DialogId dialog, Reply reply);
+    void bye(DialogId dialog);
+    // Runs `fn` on the SIP thread (tests, diagnostics).
+    void post(std::function<void()> fn);
+    // Ends every dialog (BYE or 503), shuts the stack down and joins the thread; idempotent.
+    void stop();
+
+    int bound_port() const;
+
+    struct Impl;
+
+private:
+    explicit SipStack(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tl::sip
