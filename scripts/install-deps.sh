@@ -13,8 +13,11 @@ packages=(
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev sqlite3 libsodium-dev libsofia-sip-ua-dev
     libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
+    libespeak-ng-dev espeak-ng-data
     libgtest-dev libgmock-dev
     curl python3
+    # Test peers and checks: sipp, PocketSphinx (transcribes what a caller hears), sox.
+    sip-tester libpocketsphinx-dev pocketsphinx pocketsphinx-en-us sox
 )
 bench_packages=(wrk util-linux)
 

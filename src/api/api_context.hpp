@@ -4,6 +4,7 @@
 
 #include "api/rate_limiter.hpp"
 #include "api/revision_cache.hpp"
+#include "call/call_control.hpp"
 #include "api/router.hpp"
 #include "common/metrics.hpp"
 #include "store/secret_box.hpp"
@@ -22,6 +23,7 @@ struct ApiContext {
     std::string version;
     std::string openapi_json;  // the served OpenAPI document
     RevisionCache list_cache{};
+    call::CallControl* live_calls = nullptr;  // null when the SIP edge is off (API-only tests)
 };
 
 // Route registration, one function per resource.

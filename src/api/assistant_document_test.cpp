@@ -32,11 +32,19 @@ TEST(AssistantDocument, SealsSecretsAndRedactsThemInTheView) {
 
     // A PATCH of llm_config that does not resend the password keeps it.
     const auto patch = json::parse(R"({"llm_config": {"tools": [{"type": "transfer_call",
-        "destinations": [{"type": "sip", "sip_uri": "sip:desk@pbx.example.com",
+        "destinations": [{"type": "sip", "sip_uri": "sip:desk@pbx.example.com", "username": "u",
         "has_password": true, "description": "Front desk"}]}]}})").as_object();
     auto patched = merge_assistant_document(patch, *doc, false, box);
     ASSERT_TRUE(patched) << patched.error().message;
     EXPECT_NE(json::serialize(*patched).find("password_sealed"), std::string::npos);
+
+    // Another username is another account at the same URI: its password is not carried over.
+    const auto other_user = json::parse(R"({"llm_config": {"tools": [{"type": "transfer_call",
+        "destinations": [{"type": "sip", "sip_uri": "sip:desk@pbx.example.com", "username": "v",
+        "description": "Front desk"}]}]}})").as_object();
+    auto moved = merge_assistant_document(other_user, *doc, false, box);
+    ASSERT_TRUE(moved) << moved.error().message;
+    EXPECT_EQ(json::serialize(*moved).find("password_sealed"), std::string::npos);
 }
 
 TEST(AssistantDocument, RejectsWithTheFieldPath) {

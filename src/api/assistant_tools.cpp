@@ -20,28 +20,57 @@ Error invalid(const std::string& field, const std::string& why) {
     return make_error(Errc::kInvalidRequest, fmt::format("{} {}", field, why), field);
 }
 
-// Sealed password of a previously stored SIP destination with the same URI, if any.
+// Where a destination sits in llm_config.tools, to find its stored counterpart.
+struct DestinationSlot {
+    std::size_t tool = 0;
+    std::size_t destination = 0;
+};
+
+bool same_sip_target(const json::object& d, std::string_view uri, std::string_view username) {
+    const auto* u = d.if_contains("sip_uri");
+    const auto* n = d.if_contains("username");
+    const std::string_view stored_user = n && n->is_string() ? std::string_view(n->get_string()) : "";
+    return u && u->is_string() && u->get_string() == uri && stored_user == username;
+}
+
+// The sealed password of the stored destination this one continues: the one in the same place
+// with the same URI and username, else the only stored one with that URI and username. Two
+// stored destinations that match equally are ambiguous: nothing is carried over (the client
+// must resend the password) rather than risk giving one destination another's password.
 const json::value* previous_sealed(const json::array& previous_tools,
-                                   std::string_view match_key,
-                                   std::string_view match_value,
-                                   std::string_view sealed_key) {
+                                   DestinationSlot slot,
+                                   std::string_view uri,
+                                   std::string_view username) {
+    auto destinations_of = [](const json::value& tool) -> const json::array* {
+        if (!tool.is_object()) return nullptr;
+        const auto* d = tool.get_object().if_contains("destinations");
+        return d && d->is_array() ? &d->get_array() : nullptr;
+    };
+    if (slot.tool < previous_tools.size()) {
+        if (const auto* dests = destinations_of(previous_tools[slot.tool]);
+            dests && slot.destination < dests->size() && (*dests)[slot.destination].is_object()) {
+            const auto& d = (*dests)[slot.destination].get_object();
+            if (same_sip_target(d, uri, username)) return d.if_contains("password_sealed");
+        }
+    }
+    const json::value* found = nullptr;
+    int matches = 0;
     for (const auto& tool : previous_tools) {
-        if (!tool.is_object()) continue;
-        const auto* dests = tool.get_object().if_contains("destinations");
-        if (dests == nullptr || !dests->is_array()) continue;
-        for (const auto& d : dests->get_array()) {
-            if (!d.is_object()) continue;
-            const auto* key = d.get_object().if_contains(match_key);
-            if (key && key->is_string() && key->get_string() == match_value) {
-                if (const auto* sealed = d.get_object().if_contains(sealed_key)) return sealed;
+        const auto* dests = destinations_of(tool);
+        if (dests == nullptr) continue;
+        for (const auto& d : *dests) {
+            if (d.is_object() && same_sip_target(d.get_object(), uri, username)) {
+                ++matches;
+                found = d.get_object().if_contains("password_sealed");
             }
         }
     }
-    return nullptr;
+    return matches == 1 ? found : nullptr;
 }
 
 Result<json::object> validate_destination(const json::value& value,
                                           const std::string& path,
+                                          DestinationSlot slot,
                                           const json::array& previous_tools,
                                           const store::SecretBox& secrets) {
     if (!value.is_object()) return invalid(path, "must be an object");
@@ -83,8 +112,8 @@ Result<json::object> validate_destination(const json::value& value,
         if (password->has_value()) {
             out["password_sealed"] = secrets.seal(password->value);
         } else if (!password->present) {
-            if (const auto* kept = previous_sealed(previous_tools, "sip_uri", uri->value,
-                                                   "password_sealed")) {
+            const std::string user = username->has_value() ? username->value : "";
+            if (const auto* kept = previous_sealed(previous_tools, slot, uri->value, user)) {
                 out["password_sealed"] = *kept;
             }
         }
@@ -102,13 +131,22 @@ Result<json::object> validate_destination(const json::value& value,
     return out;
 }
 
+Status check_optional_texts(const ObjectReader& r) {
+    if (auto n = r.string("name", {.min = 1, .max = 64}); !n) return n.error();
+    if (auto d = r.string("description", {.min = 0, .max = 1000}); !d) return d.error();
+    if (auto m = r.string("message", {.min = 0, .max = 4096}); !m) return m.error();
+    return {};
+}
+
 Result<json::object> validate_transfer_tool(const ObjectReader& r,
                                             const json::object& tool,
+                                            std::size_t tool_index,
                                             const json::array& previous_tools,
                                             const store::SecretBox& secrets) {
     if (auto st = r.only({"type", "destinations", "name", "description", "message"}); !st) {
         return st.error();
     }
+    if (auto st = check_optional_texts(r); !st) return st.error();
     if (auto st = r.require("destinations"); !st) return st.error();
     auto dests = r.array("destinations", kMaxDestinations, false);
     if (!dests) return dests.error();
@@ -116,7 +154,7 @@ Result<json::object> validate_transfer_tool(const ObjectReader& r,
     json::array out_dests;
     for (std::size_t i = 0; i < dests->value->size(); ++i) {
         auto d = validate_destination((*dests->value)[i], index_path(r.path("destinations"), i),
-                                      previous_tools, secrets);
+                                      {tool_index, i}, previous_tools, secrets);
         if (!d) return d.error();
         out_dests.push_back(std::move(*d));
     }
@@ -240,6 +278,17 @@ Result<json::object> validate_function_tool(const ObjectReader& r,
     return out;
 }
 
+std::string function_tool_name(const json::object& tool) {
+    const auto* name = tool.if_contains("name");
+    if (name && name->is_string()) return std::string(name->get_string());
+    const auto* fn = tool.if_contains("function");
+    if (fn && fn->is_object()) {
+        const auto* n = fn->get_object().if_contains("name");
+        if (n && n->is_string()) return std::string(n->get_string());
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<json::array> validate_tools(const json::array& tools,
@@ -260,11 +309,12 @@ Result<json::array> validate_tools(const json::array& tools,
         const std::string t = type->present ? type->value : "";
         Result<json::object> validated = json::object{};
         if (t == "transfer_call" || t == "transferCall") {
-            validated = validate_transfer_tool(r, tool, previous_tools, secrets);
+            validated = validate_transfer_tool(r, tool, i, previous_tools, secrets);
         } else if (t == "end_call" || t == "endCall") {
             if (auto st = r.only({"type", "name", "description", "message"}); !st) {
                 return st.error();
             }
+            if (auto st = check_optional_texts(r); !st) return st.error();
             json::object o = tool;
             o["type"] = "end_call";
             validated = std::move(o);
@@ -276,6 +326,16 @@ Result<json::array> validate_tools(const json::array& tools,
             return invalid(r.path("type"), "must be one of: transfer_call, end_call, function");
         }
         if (!validated) return validated.error();
+        // Function tools are called by name (and their stored secrets found by it): unique.
+        if (t == "function" || t.empty()) {
+            const auto name = function_tool_name(*validated);
+            for (std::size_t j = 0; j < out.size(); ++j) {
+                if (out[j].is_object() && function_tool_name(out[j].get_object()) == name) {
+                    return invalid(tool_path, "has the same name as " + index_path(path, j) +
+                                                  "; tool names must be unique");
+                }
+            }
+        }
         out.push_back(std::move(*validated));
     }
     return out;

@@ -189,9 +189,29 @@ Response control_call(Request& req, ApiContext& ctx) {
             Errc::kCallNotActive,
             fmt::format("call {} is not in progress (status: {})", call->id, call->status)));
     }
-    // No call is live until the SIP edge exists; a live call would be handed the command here.
-    return Response::error(make_error(
-        Errc::kCallNotActive, fmt::format("call {} is not active on this node", call->id)));
+    const auto& type = body->at("type").as_string();
+    Status sent = make_error(Errc::kNotFound, "call is not live on this node");
+    if (ctx.live_calls != nullptr) {
+        if (type == "end-call") {
+            sent = ctx.live_calls->end_call(req.org_id(), id);
+        } else if (type == "say") {
+            sent = ctx.live_calls->say(req.org_id(), id,
+                                       std::string(body->at("content").as_string()),
+                                       body->at("end_after").as_bool());
+        } else {
+            return Response::error(make_error(
+                Errc::kNotImplemented,
+                fmt::format("'{}' is not available yet: it arrives with the {} work", type,
+                            type == "transfer" ? "call transfer" : "conversation runtime")));
+        }
+    }
+    if (!sent) {
+        // In progress in the store but not live here: the process that held it is gone.
+        return Response::error(make_error(
+            Errc::kCallNotActive, fmt::format("call {} is not active on this node", call->id)));
+    }
+    return Response::json(200, json::object{{"success", true},
+                                            {"message", "Command sent successfully"}});
 }
 
 }  // namespace

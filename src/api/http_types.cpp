@@ -1,5 +1,7 @@
 #include "api/http_types.hpp"
 
+#include "common/validation.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -23,9 +25,10 @@ Response Response::error(const Error& error) {
     const auto& info = error_info(error.code);
     boost::json::object body;
     body["error"] = info.title;
-    body["message"] = error.message.empty() ? std::string(info.title) : error.message;
+    // Messages may echo untrusted bytes (a path, a query key); JSON must stay valid UTF-8.
+    body["message"] = error.message.empty() ? std::string(info.title) : to_valid_utf8(error.message);
     body["code"] = info.code;
-    if (!error.field.empty()) body["field"] = error.field;
+    if (!error.field.empty()) body["field"] = to_valid_utf8(error.field);
     return json(info.http_status, body);
 }
 

@@ -19,7 +19,7 @@ struct Fixture {
     std::optional<Authenticator> authenticator;
     RateLimiter rate_limiter{1000, std::chrono::seconds(60)};
     RateLimiter control_limiter{10, std::chrono::seconds(60)};
-    std::optional<ApiContext> ctx;
+    std::unique_ptr<ApiContext> ctx;
     std::optional<Router> router;
 
     Fixture() {
@@ -30,8 +30,8 @@ struct Fixture {
                             {store::SecretBox::parse_key(std::string(64, '7')).value()})
                             .value());
         authenticator.emplace(*store);
-        ctx.emplace(*store, *secrets, control_limiter, metrics, "sip:127.0.0.1:5060", "test",
-                    "{}");
+        ctx.reset(new ApiContext{*store, *secrets, control_limiter, metrics, "sip:127.0.0.1:5060",
+                                 "test", "{}"});
         router.emplace(*authenticator, rate_limiter, metrics);
         add_all_routes(*router, *ctx);
     }

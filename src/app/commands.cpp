@@ -140,6 +140,26 @@ int run_cli(int argc, char** argv) {
     serve_cmd->add_flag("--demo", serve.demo,
                         "Create organization 'demo' and print a fresh API key and curl commands")
         ->envname("TRUNKLINE_DEMO");
+    serve_cmd->add_option("--rtp-timeout", serve.rtp_timeout_seconds,
+                          "Seconds without received RTP before the call is ended (BYE)")
+        ->envname("TRUNKLINE_RTP_TIMEOUT")
+        ->check(CLI::Range(1.0, 3600.0))
+        ->capture_default_str();
+    serve_cmd->add_option("--max-calls", serve.max_concurrent_calls,
+                          "Concurrent calls; beyond it new INVITEs get 503 with Retry-After")
+        ->envname("TRUNKLINE_MAX_CALLS")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    serve_cmd->add_option("--max-cps", serve.max_calls_per_second,
+                          "New calls per second; beyond it INVITEs get 503 with Retry-After")
+        ->envname("TRUNKLINE_MAX_CPS")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    serve_cmd->add_option("--answer-delay", serve.answer_delay_ms,
+                          "Milliseconds to ring (180 Ringing) before answering a call")
+        ->envname("TRUNKLINE_ANSWER_DELAY")
+        ->check(CLI::Range(0, 60000))
+        ->capture_default_str();
     serve_cmd->add_option("--shutdown-timeout", serve.shutdown_timeout_seconds,
                           "Seconds in-flight requests get after SIGTERM")
         ->envname("TRUNKLINE_SHUTDOWN_TIMEOUT")

@@ -5,6 +5,7 @@
 #include "api/openapi_document.hpp"
 #include "app/data_dir.hpp"
 #include "app/listen_address.hpp"
+#include "app/sip_edge.hpp"
 #include "common/log.hpp"
 #include "common/validation.hpp"
 
@@ -111,21 +112,32 @@ int run_serve(const ServeOptions& options) {
     api::Authenticator authenticator(**store);
     api::RateLimiter rate_limiter(options.api_rate_limit, std::chrono::seconds(60));
     api::RateLimiter control_limiter(10, std::chrono::seconds(60));
-    const std::string sip_host =
-        !options.public_ip.empty() ? options.public_ip : sip_listen->host;
-    ListenAddress sip_endpoint{sip_host == "0.0.0.0" || sip_host == "::" ? "127.0.0.1" : sip_host,
-                               sip_listen->port};
+    asio::io_context io;
+    SipEdgeOptions edge_options;
+    edge_options.sip_listen = *sip_listen;
+    edge_options.rtp_ports = *rtp_ports;
+    edge_options.public_ip = options.public_ip;
+    edge_options.rtp_timeout = std::chrono::milliseconds(
+        static_cast<long long>(options.rtp_timeout_seconds * 1000));
+    edge_options.max_concurrent_calls = options.max_concurrent_calls;
+    edge_options.max_calls_per_second = options.max_calls_per_second;
+    edge_options.answer_delay = std::chrono::milliseconds(options.answer_delay_ms);
+    auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
+    if (!edge) {
+        std::cerr << "trunkline: --sip-listen: " << edge.error().message << "\n";
+        return 1;
+    }
     api::ApiContext ctx{**store,
                         *secrets,
                         control_limiter,
                         metrics,
-                        "sip:" + sip_endpoint.to_string(),
+                        (*edge)->endpoint(),
                         TL_VERSION,
                         std::string(api::openapi_document())};
+    ctx.live_calls = &(*edge)->calls();
     api::Router router(authenticator, rate_limiter, metrics);
     api::add_all_routes(router, ctx);
 
-    asio::io_context io;
     api::HttpServer server(io, router);
     const auto bound = server.start(
         asio::ip::tcp::endpoint(asio::ip::make_address(api_listen->host),
@@ -157,7 +169,9 @@ int run_serve(const ServeOptions& options) {
         spdlog::info("signal {}: stopping (in-flight requests finish, {} s at most)", signal,
                      options.shutdown_timeout_seconds);
         server.stop();
+        // Ending calls needs the io threads (each call's strand), so it runs beside them.
         watchdog = std::thread([&] {
+            (*edge)->stop();
             std::unique_lock lock(done_mutex);
             const auto limit = std::chrono::duration<double>(options.shutdown_timeout_seconds);
             if (!done_cv.wait_for(lock, limit, [&] { return done; })) {
@@ -167,6 +181,7 @@ int run_serve(const ServeOptions& options) {
         });
     });
 
+    std::cout << "trunkline: sip listening on " << (*edge)->endpoint() << "\n";
     std::cout << "trunkline: api listening on " << base << std::endl;
     spdlog::info("api listening on {}", base);
 

@@ -16,6 +16,10 @@ struct ServeOptions {
     std::string log_level = "info";
     bool demo = false;
     double shutdown_timeout_seconds = 10;
+    double rtp_timeout_seconds = 60;
+    int max_concurrent_calls = 1000;
+    int max_calls_per_second = 200;
+    int answer_delay_ms = 0;
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

@@ -51,6 +51,9 @@ std::optional<SystemTime> parse_iso8601(std::string_view s) {
         !read_int(s, 2, d)) {
         return std::nullopt;
     }
+    // system_clock counts nanoseconds in 64 bits (years 1678-2262); call history needs far less,
+    // and a year outside this range must be an error rather than an overflow.
+    if (y < 1970 || y > 2199) return std::nullopt;
     const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
                              day{static_cast<unsigned>(d)}};
     if (!ymd.ok()) return std::nullopt;

@@ -23,6 +23,7 @@ constexpr std::array kErrorTable = {
     ErrorInfo{Errc::kRateLimited, "rate_limit_exceeded", 429, "Too many requests", 503},
     ErrorInfo{Errc::kCallNotActive, "call_not_active", 400, "Call not active", 481},
     ErrorInfo{Errc::kInternal, "internal_error", 500, "Internal server error", 500},
+    ErrorInfo{Errc::kNotImplemented, "not_implemented", 501, "Not implemented", 501},
     ErrorInfo{Errc::kUnavailable, "service_unavailable", 503, "Service unavailable", 503},
 };
 

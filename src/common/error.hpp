@@ -27,6 +27,7 @@ enum class Errc {
     kRateLimited,
     kCallNotActive,
     kInternal,
+    kNotImplemented,
     kUnavailable,
 };
 

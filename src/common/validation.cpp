@@ -46,13 +46,18 @@ bool is_e164(std::string_view text) {
 }
 
 bool is_ipv4(std::string_view text) {
-    if (text.empty() || text.size() > 15) return false;
+    // inet_pton reads a C string: an embedded NUL would hide what follows it.
+    if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos) {
+        return false;
+    }
     in_addr addr{};
     return inet_pton(AF_INET, std::string(text).c_str(), &addr) == 1;
 }
 
 bool is_ipv6(std::string_view text) {
-    if (text.empty() || text.size() > 45) return false;
+    if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) {
+        return false;
+    }
     in6_addr addr{};
     return inet_pton(AF_INET6, std::string(text).c_str(), &addr) == 1;
 }
@@ -110,7 +115,10 @@ bool cidr_contains(std::string_view cidr, std::string_view ip) {
     unsigned char addr[16] = {};
     const int family = v4 ? AF_INET : AF_INET6;
     if (inet_pton(family, network.c_str(), net) != 1) return false;
-    if (inet_pton(family, std::string(ip).c_str(), addr) != 1) return false;
+    if (ip.find('\0') != std::string_view::npos ||
+        inet_pton(family, std::string(ip).c_str(), addr) != 1) {
+        return false;
+    }
     int bits = v4 ? 32 : 128;
     if (slash != std::string_view::npos) {
         const auto prefix = cidr.substr(slash + 1);
@@ -131,6 +139,37 @@ bool is_sip_token(std::string_view text) {
         if (!is_alnum(c) && kAllowed.find(c) == std::string_view::npos) return false;
     }
     return true;
+}
+
+std::string to_valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        bool ok = len > 0 && i + len <= text.size();
+        for (std::size_t k = 1; ok && k < len; ++k) {
+            ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        }
+        if (ok && len == 2) ok = c >= 0xC2;  // overlong
+        if (ok && len == 3) {
+            const auto c1 = static_cast<unsigned char>(text[i + 1]);
+            ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+        }
+        if (ok && len == 4) {
+            const auto c1 = static_cast<unsigned char>(text[i + 1]);
+            ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (ok) {
+            out.append(text.substr(i, len));
+            i += len;
+        } else {
+            out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+            ++i;
+        }
+    }
+    return out;
 }
 
 bool has_control_chars(std::string_view text) {

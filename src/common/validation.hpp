@@ -34,6 +34,10 @@ bool is_sip_token(std::string_view text);
 
 bool has_control_chars(std::string_view text);
 
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD: for echoing untrusted
+// input (paths, query keys) inside JSON, which must be valid UTF-8.
+std::string to_valid_utf8(std::string_view text);
+
 struct SipUri {
     std::string scheme;  // "sip" or "sips"
     std::string user;    // may be empty

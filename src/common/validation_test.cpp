@@ -32,6 +32,22 @@ TEST(Validation, Cidrs) {
     }
 }
 
+TEST(Validation, EmbeddedNulIsNeverAnAddress) {
+    using namespace std::string_view_literals;
+    EXPECT_FALSE(is_host("1.2.3.4\0x"sv));  // found by fuzz_validation
+    EXPECT_FALSE(is_cidr("10.0.0.0\0/8"sv));
+    EXPECT_FALSE(is_ipv6("::1\0"sv));
+    EXPECT_FALSE(cidr_contains("10.0.0.0/8", "10.0.0.1\0x"sv));
+}
+
+TEST(Validation, ToValidUtf8) {
+    EXPECT_EQ(to_valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
+    EXPECT_EQ(to_valid_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(to_valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+    EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(to_valid_utf8("\xF0\x9F\x93\x9E"), "\xF0\x9F\x93\x9E");
+}
+
 TEST(Validation, CidrContains) {
     EXPECT_TRUE(cidr_contains("203.0.113.0/24", "203.0.113.77"));
     EXPECT_FALSE(cidr_contains("203.0.113.0/24", "203.0.114.1"));

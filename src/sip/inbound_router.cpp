@@ -39,12 +39,15 @@ InboundRouter::InboundRouter(store::Store& store,
 
 RejectedCall InboundRouter::challenge(const InviteRequest& invite, bool stale) {
     const auto nonce = nonces_.issue(invite.source_ip);
-    // RFC 8760 §2.4: the strongest algorithm first; MD5 for the many PBXs that know nothing else.
+    // Both algorithms are offered. MD5 comes first although RFC 8760 §2.4 prefers the strongest
+    // first: many deployed UAs (sipp among them) answer only the first challenge and fail on
+    // SHA-256, while UAs that know SHA-256 pick it from anywhere in the list
+    // (docs/adr/0005-digest-challenge-order.md).
     return reject(401, "challenged",
                   {{"WWW-Authenticate",
-                    digest_challenge(DigestAlgorithm::kSha256, config_.realm, nonce, stale)},
+                    digest_challenge(DigestAlgorithm::kMd5, config_.realm, nonce, stale)},
                    {"WWW-Authenticate",
-                    digest_challenge(DigestAlgorithm::kMd5, config_.realm, nonce, stale)}});
+                    digest_challenge(DigestAlgorithm::kSha256, config_.realm, nonce, stale)}});
 }
 
 bool InboundRouter::too_many_failures(const std::string& source) {

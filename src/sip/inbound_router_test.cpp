@@ -93,7 +93,7 @@ protected:
         auto challenge = std::get<RejectedCall>(router_->route(first));
         EXPECT_EQ(challenge.reply.status, 401);
         std::smatch m;
-        const auto& header = challenge.reply.headers.at(1).value;  // MD5 challenge
+        const auto& header = challenge.reply.headers.at(0).value;  // MD5 challenge
         EXPECT_TRUE(std::regex_search(header, m, std::regex("nonce=\"([^\"]+)\"")));
         DigestCredentials c;
         c.username = "tlpbx";
@@ -139,9 +139,9 @@ TEST_F(InboundRouterTest, UnknownSourceIsChallengedWhateverItDials) {
         const auto& rejected = std::get<RejectedCall>(decision);
         EXPECT_EQ(rejected.reply.status, 401) << user;
         ASSERT_EQ(rejected.reply.headers.size(), 2u);
-        EXPECT_NE(rejected.reply.headers[0].value.find("algorithm=SHA-256"), std::string::npos);
-        EXPECT_NE(rejected.reply.headers[1].value.find("algorithm=MD5"), std::string::npos);
-        EXPECT_NE(rejected.reply.headers[1].value.find("qop=\"auth\""), std::string::npos);
+        EXPECT_NE(rejected.reply.headers[0].value.find("algorithm=MD5"), std::string::npos);
+        EXPECT_NE(rejected.reply.headers[1].value.find("algorithm=SHA-256"), std::string::npos);
+        EXPECT_NE(rejected.reply.headers[0].value.find("qop=\"auth\""), std::string::npos);
     }
 }
 

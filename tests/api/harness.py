@@ -34,6 +34,7 @@ KEEP = os.environ.get("TRUNKLINE_TEST_KEEP") == "1"
 
 API = "/api/v1"
 LISTEN_RE = re.compile(r"trunkline: api listening on http://(\S+):(\d+)\s*$")
+SIP_LISTEN_RE = re.compile(r"^trunkline: sip listening on sip:(\[[^\]]+\]|[^:]+):(\d+)$")
 KEY_RE = re.compile(r"tl_live_[0-9A-Za-z]+")
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 UUID_ANY_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -176,7 +177,11 @@ class Server:
             for line in iter(stream.readline, b""):
                 log.write(line)
                 if not listening.is_set():
-                    m = LISTEN_RE.search(line.decode("utf-8", errors="replace").rstrip("\r\n"))
+                    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+                    sip = SIP_LISTEN_RE.search(text)
+                    if sip:
+                        found["sip_host"], found["sip_port"] = sip.group(1), int(sip.group(2))
+                    m = LISTEN_RE.search(text)
                     if m:
                         found["host"], found["port"] = m.group(1), int(m.group(2))
                         listening.set()
@@ -199,6 +204,8 @@ class Server:
                      % START_TIMEOUT) + "\n" + self.log_tail())
         self.host = found["host"].strip("[]")
         self.port = found["port"]
+        self.sip_host = found.get("sip_host", "").strip("[]")
+        self.sip_port = found.get("sip_port")
         return self
 
     def stop(self, sig=signal.SIGTERM) -> int:

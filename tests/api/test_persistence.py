@@ -58,6 +58,17 @@ class TestPersistence(ServerTestCase):
         state["calls"] = self.api("GET", "/calls").body
         return state
 
+    @staticmethod
+    def _without_endpoints(value):
+        """`sip_endpoint` names where this process listens (an ephemeral port in tests): it is
+        configuration, not stored data, so it may change across a restart."""
+        if isinstance(value, dict):
+            return {k: TestPersistence._without_endpoints(v) for k, v in value.items()
+                    if k != "sip_endpoint"}
+        if isinstance(value, list):
+            return [TestPersistence._without_endpoints(v) for v in value]
+        return value
+
     def assertSameAfter(self, restart):
         before = self.everything()
         self.assertTrue(before[("A", "sip-trunks")] and before[("A", "numbers")])
@@ -65,7 +76,8 @@ class TestPersistence(ServerTestCase):
         after = self.everything()
         self.assertEqual(after.keys(), before.keys())
         for k in before:
-            self.assertEqual(after[k], before[k], f"{k} changed across the restart")
+            self.assertEqual(self._without_endpoints(after[k]), self._without_endpoints(before[k]),
+                             f"{k} changed across the restart")
 
     def test_1_restart_after_sigterm_keeps_everything(self):
         self.assertSameAfter(self.srv.restart)  # stop() asserts exit status 0 within 10 s

@@ -195,7 +195,10 @@ struct SipStack::Impl {
         const auto url = fmt::format("sip:{}:{}", config.listen_host, config.listen_port);
         nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
                          NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                         NUTAG_ENABLEMESSAGE(0), NUTAG_ALLOW(config.allow.c_str()),
+                         NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0),
+                         // Exactly the methods we handle: NUTAG_ALLOW would add to NUA's own
+                         // list (MESSAGE, SUBSCRIBE, REFER, ...), which we do not implement.
+                         SIPTAG_ALLOW_STR(config.allow.c_str()), SIPTAG_SUPPORTED_STR(""),
                          SIPTAG_USER_AGENT_STR(config.user_agent.c_str()),
                          SIPTAG_SERVER_STR(config.user_agent.c_str()), TAG_END());
         if (nua == nullptr) {

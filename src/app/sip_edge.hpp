@@ -1,0 +1,58 @@
+#pragma once
+// The call-handling half of `serve`: RTP ports, speech synthesis, inbound routing, the call
+// manager and the SIP stack, built and torn down together.
+
+#include "app/listen_address.hpp"
+#include "call/call_manager.hpp"
+#include "common/metrics.hpp"
+#include "sip/inbound_router.hpp"
+#include "sip/stack/sip_stack.hpp"
+#include "store/secret_box.hpp"
+#include "store/store.hpp"
+#include "voice/text_to_speech.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+
+namespace tl::app {
+
+struct SipEdgeOptions {
+    ListenAddress sip_listen;
+    PortRange rtp_ports;
+    std::string public_ip;
+    std::chrono::milliseconds rtp_timeout{60'000};
+    int max_concurrent_calls = 1000;
+    int max_calls_per_second = 200;
+    std::chrono::milliseconds answer_delay{0};
+};
+
+class SipEdge {
+public:
+    static Result<std::unique_ptr<SipEdge>> start(boost::asio::io_context& io,
+                                                  store::Store& store,
+                                                  const store::SecretBox& secrets,
+                                                  metrics::Registry& metrics,
+                                                  const SipEdgeOptions& options);
+    ~SipEdge();
+
+    call::CallControl& calls() { return *calls_; }
+    // Where carriers send INVITEs: the public IP (else the bound address) and the bound port.
+    std::string endpoint() const;
+    // Ends calls (BYE), then stops the SIP stack and the speech workers; idempotent.
+    void stop();
+
+private:
+    SipEdge() = default;
+    std::string endpoint_;
+    std::unique_ptr<voice::SpeechService> speech_;
+    std::unique_ptr<sip::InboundRouter> router_;
+    std::shared_ptr<call::CallManager> calls_;
+    std::unique_ptr<sip::SipStack> stack_;
+    bool stopped_ = false;
+};
+
+// A port free on both UDP and TCP at `host` (SIP listens on both), for "--sip-listen HOST:0".
+Result<int> pick_free_sip_port(const std::string& host);
+
+}  // namespace tl::app

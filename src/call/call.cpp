@@ -1,0 +1,325 @@
+#include "call/call.hpp"
+
+#include "call/call_manager.hpp"
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace tl::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+Call::Call(CallManager& manager, sip::InviteRequest invite)
+    : manager_(manager),
+      strand_(asio::make_strand(manager.io_)),
+      invite_(std::move(invite)),
+      id_(new_uuid()) {}
+
+void Call::start() {
+    asio::post(strand_, [self = shared_from_this()] { self->route_and_answer(); });
+}
+
+void Call::on_ack() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->state_ != State::kAnswered) return;
+        self->state_ = State::kInProgress;
+        self->record_event("sip.ack", "{}");
+        spdlog::info("[call={}][sip={}] in progress", self->id_, self->invite_.call_id);
+    });
+}
+
+void Call::on_cancel() {
+    asio::post(strand_, [self = shared_from_this()] {
+        self->record_event("sip.cancel", "{}");
+        self->finish("ended", "user_hangup");
+    });
+}
+
+void Call::on_bye() {
+    asio::post(strand_, [self = shared_from_this()] {
+        self->record_event("sip.bye", R"({"from":"caller"})");
+        self->finish("ended", "user_hangup");
+    });
+}
+
+void Call::on_terminated(int status, std::string phrase) {
+    asio::post(strand_, [self = shared_from_this(), status, phrase = std::move(phrase)] {
+        // The dialog is gone; if nothing ended the call before (e.g. our 200 was never ACKed),
+        // end it now so nothing leaks.
+        if (self->state_ == State::kEnded) return;
+        self->record_event("sip.terminated",
+                           json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+        self->finish(self->state_ == State::kRouting ? "failed" : "ended",
+                     status >= 400 ? "error" : "user_hangup");
+    });
+}
+
+void Call::on_reinvite(sip::InviteRequest invite) {
+    asio::post(strand_, [self = shared_from_this(), invite = std::move(invite)] {
+        auto* stack = self->manager_.stack_;
+        if (self->state_ == State::kEnded || !self->rtp_) return;
+        if (invite.body.empty()) {
+            // Offer-less re-INVITE (session refresh): answer with our current description.
+            stack->reply(invite.dialog,
+                         {200, {}, {}, media::render_offer(self->local_media_)});
+            return;
+        }
+        auto offer = media::parse_sdp(invite.body);
+        auto audio = offer ? media::negotiate_answer(*offer) : Result<media::NegotiatedAudio>(offer.error());
+        if (!audio) {
+            stack->reply(invite.dialog, {488, {}, {}, {}});
+            return;
+        }
+        ++self->local_media_.session_version;
+        self->rtp_->update(*audio);
+        self->record_event("sip.reinvite",
+                           json::serialize(json::object{
+                               {"direction", std::string(media::to_string(audio->local_direction))}}));
+        stack->reply(invite.dialog,
+                     {200, {}, {}, media::render_answer(*offer, *audio, self->local_media_)});
+    });
+}
+
+void Call::hang_up(std::string end_reason) {
+    asio::post(strand_, [self = shared_from_this(), end_reason = std::move(end_reason)] {
+        if (self->state_ == State::kEnded) return;
+        if (self->state_ == State::kRouting) {
+            self->manager_.stack_->reply(self->invite_.dialog, {480, {}, {}, {}});
+        } else {
+            self->manager_.stack_->bye(self->invite_.dialog);
+        }
+        self->record_event("sip.bye", R"({"from":"trunkline"})");
+        self->finish("ended", end_reason);
+    });
+}
+
+void Call::say(std::string text, bool end_after) {
+    asio::post(strand_, [self = shared_from_this(), text = std::move(text), end_after] {
+        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
+        self->speak(text, end_after);
+    });
+}
+
+std::string Call::assistant_language() const {
+    if (!route_) return "en";
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (ec || !doc.is_object()) return "en";
+    for (const char* config : {"tts_config", "stt_config"}) {
+        const auto* c = doc.as_object().if_contains(config);
+        if (c && c->is_object()) {
+            const auto* lang = c->as_object().if_contains("language");
+            if (lang && lang->is_string() && lang->as_string() != "multi") {
+                return std::string(lang->as_string());
+            }
+        }
+    }
+    return "en";
+}
+
+void Call::speak(const std::string& text, bool end_after) {
+    if (text.empty()) {
+        if (end_after) hang_up("assistant_ended");
+        return;
+    }
+    record_event("assistant.say", json::serialize(json::object{{"text", text}}));
+    manager_.speech_.synthesize(
+        text, assistant_language(),
+        [weak = weak_from_this(), end_after](Result<voice::PcmPtr> audio) {
+            auto self = weak.lock();
+            if (!self) return;
+            asio::post(self->strand_, [self, audio = std::move(audio), end_after]() mutable {
+                if (self->state_ == State::kEnded || !self->rtp_) return;
+                if (!audio) {
+                    spdlog::warn("[call={}] speech synthesis failed: {}", self->id_,
+                                 audio.error().message);
+                    self->record_event("assistant.tts_error",
+                                       json::serialize(json::object{{"error", audio.error().message}}));
+                    if (end_after) self->hang_up("assistant_ended");
+                    return;
+                }
+                if (end_after) self->hang_up_after_playout_ = true;
+                self->rtp_->play(*audio);
+            });
+        });
+}
+
+void Call::reject(const sip::Reply& reply, std::string reason) {
+    manager_.stack_->reply(invite_.dialog, reply);
+    spdlog::info("[call={}][sip={}] rejected {} ({}) from {}", id_, invite_.call_id, reply.status,
+                 reason, invite_.source_ip);
+    state_ = State::kEnded;
+    manager_.forget(*this);
+}
+
+void Call::route_and_answer() {
+    auto decision = manager_.router_.route(invite_);
+    if (auto* rejected = std::get_if<sip::RejectedCall>(&decision)) {
+        return reject(rejected->reply, rejected->reason);
+    }
+    route_ = std::move(std::get<sip::AcceptedCall>(decision));
+    org_id_ = route_->trunk.org_id;
+
+    if (invite_.body.empty()) {
+        // Late offer (offer in our 200, answer in the ACK) is not supported yet.
+        return reject({488, "Offer required in INVITE", {}, {}}, "no_sdp_offer");
+    }
+    auto offer = media::parse_sdp(invite_.body);
+    if (!offer) return reject({400, "Malformed SDP", {}, {}}, "bad_sdp");
+    auto audio = media::negotiate_answer(*offer);
+    if (!audio) return reject({488, {}, {{"Warning", "304 trunkline \"No common codec\""}}, {}}, "no_codec");
+    auto lease = manager_.ports_->acquire();
+    if (!lease) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
+
+    local_media_.address = manager_.config_.media_public_ip;
+    local_media_.port = lease->rtp_port();
+    local_media_.session_id = static_cast<std::uint64_t>(
+        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
+    local_media_.session_version = local_media_.session_id;
+
+    media::RtpSessionConfig rtp_config;
+    rtp_config.bind_address = manager_.config_.media_bind_ip;
+    rtp_config.ports = std::move(*lease);
+    rtp_config.audio = *audio;
+    rtp_config.inactivity_timeout = manager_.config_.rtp_timeout;
+    std::weak_ptr<Call> weak = weak_from_this();
+    media::RtpSession::Callbacks callbacks;
+    callbacks.on_inactivity = [weak] {
+        if (auto self = weak.lock()) self->hang_up("rtp_timeout");
+    };
+    callbacks.on_dtmf = [weak](char digit, int duration_ms) {
+        if (auto self = weak.lock()) {
+            asio::post(self->strand_, [self, digit, duration_ms] {
+                self->record_event("dtmf", json::serialize(json::object{
+                                               {"digit", std::string(1, digit)},
+                                               {"duration_ms", duration_ms}}));
+            });
+        }
+    };
+    callbacks.on_playout_done = [weak] {
+        if (auto self = weak.lock()) {
+            asio::post(self->strand_, [self] {
+                if (self->hang_up_after_playout_) self->hang_up("assistant_ended");
+            });
+        }
+    };
+    auto rtp = media::RtpSession::create(manager_.io_, std::move(rtp_config), std::move(callbacks));
+    if (!rtp) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "rtp_bind_failed");
+    rtp_ = std::move(*rtp);
+    manager_.rtp_ports_.add(2);
+
+    store::Call record;
+    record.id = id_;
+    record.org_id = org_id_;
+    record.direction = "inbound";
+    record.status = "connecting";
+    record.caller_phone = route_->caller.empty() ? std::nullopt : std::optional(route_->caller);
+    if (!route_->dialled.empty()) record.assistant_phone = route_->dialled;
+    record.assistant_id = route_->assistant.id;
+    if (route_->number) record.number_id = route_->number->id;
+    record.trunk_id = route_->trunk.id;
+    record.sip_call_id = invite_.call_id;
+    record.created_at = record.updated_at = now_iso8601();
+    if (auto st = manager_.store_.create_call(record); !st) {
+        spdlog::error("[call={}] cannot store the call: {}", id_, st.error().message);
+        rtp_->stop();
+        rtp_.reset();
+        manager_.rtp_ports_.add(-2);
+        return reject({503, {}, {{"Retry-After", "5"}}, {}}, "store_unavailable");
+    }
+    record_ = std::move(record);
+    record_event("sip.invite",
+                 json::serialize(json::object{{"from", invite_.from_uri},
+                                              {"to", invite_.to_uri},
+                                              {"source", invite_.source_ip},
+                                              {"transport", invite_.transport}}));
+
+    remote_sdp_ = std::move(*offer);
+    negotiated_ = *audio;
+    const auto delay = manager_.config_.answer_delay;
+    if (delay.count() > 0) {
+        // Ring first (some operators want callers to hear ringing before the assistant).
+        manager_.stack_->reply(invite_.dialog, {180, {}, {}, {}});
+        record_event("sip.response", R"({"status":180})");
+        ring_timer_ = std::make_unique<asio::steady_timer>(strand_, delay);
+        ring_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec && self->state_ == State::kRouting) self->answer();
+        });
+        return;
+    }
+    answer();
+}
+
+void Call::answer() {
+    // Answer: media flows from now on (silence until the greeting is ready).
+    const auto sdp = media::render_answer(*remote_sdp_, *negotiated_, local_media_);
+    manager_.stack_->reply(invite_.dialog, {200, {}, {}, sdp});
+    rtp_->start();
+    state_ = State::kAnswered;
+    answered_at_ = std::chrono::steady_clock::now();
+    record_->status = "in-progress";
+    record_->started_at = now_iso8601();
+    record_->updated_at = *record_->started_at;
+    if (auto st = manager_.store_.update_call(*record_); !st) {
+        spdlog::warn("[call={}] cannot update the call: {}", id_, st.error().message);
+    }
+    record_event("sip.response", R"({"status":200})");
+    manager_.register_call(shared_from_this());
+    spdlog::info("[call={}][sip={}] answered: assistant {} for {} from {}", id_, invite_.call_id,
+                 route_->assistant.id, route_->dialled, invite_.source_ip);
+
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (!ec && doc.is_object()) {
+        const auto* first = doc.as_object().if_contains("first_message");
+        if (first && first->is_string()) speak(std::string(first->as_string()), false);
+    }
+}
+
+void Call::finish(std::string status, std::string end_reason) {
+    if (state_ == State::kEnded) return;
+    const bool was_answered = state_ != State::kRouting;
+    state_ = State::kEnded;
+    if (ring_timer_) ring_timer_->cancel();
+    if (rtp_) {
+        rtp_->stop();
+        rtp_.reset();
+        manager_.rtp_ports_.add(-2);
+    }
+    if (record_) {
+        const auto now = now_iso8601();
+        record_->status = status;
+        record_->end_reason = end_reason;
+        record_->ended_at = now;
+        record_->updated_at = now;
+        if (was_answered) {
+            record_->duration_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now() - answered_at_)
+                                            .count();
+        }
+        if (auto st = manager_.store_.update_call(*record_); !st) {
+            spdlog::warn("[call={}] cannot store the end of the call: {}", id_, st.error().message);
+        }
+    }
+    spdlog::info("[call={}][sip={}] ended: {}", id_, invite_.call_id, end_reason);
+    manager_.forget(*this);
+}
+
+void Call::record_event(std::string type, std::string data_json) {
+    if (!record_) return;
+    store::CallEvent event;
+    event.call_id = id_;
+    event.type = std::move(type);
+    event.data_json = std::move(data_json);
+    event.created_at = now_iso8601();
+    if (auto st = manager_.store_.append_call_event(event); !st) {
+        spdlog::warn("[call={}] cannot store event {}: {}", id_, event.type, st.error().message);
+    }
+}
+
+}  // namespace tl::call

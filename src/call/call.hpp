@@ -1,0 +1,72 @@
+#pragma once
+// One inbound call: its SIP dialog, its media stream and its record. All state lives on the
+// call's strand, so a Call holds no mutex (STYLE.md "Concurrency").
+
+#include "media/rtp_session.hpp"
+#include "media/sdp.hpp"
+#include "sip/inbound_router.hpp"
+#include "sip/sip_types.hpp"
+#include "store/records.hpp"
+#include "voice/text_to_speech.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tl::call {
+
+class CallManager;
+
+class Call : public std::enable_shared_from_this<Call> {
+public:
+    Call(CallManager& manager, sip::InviteRequest invite);
+
+    // Each posts to the call's strand.
+    void start();
+    void on_ack();
+    void on_cancel();
+    void on_bye();
+    void on_reinvite(sip::InviteRequest invite);
+    void on_terminated(int status, std::string phrase);
+    void hang_up(std::string end_reason);
+    void say(std::string text, bool end_after);
+
+    const std::string& id() const { return id_; }
+    sip::DialogId dialog() const { return invite_.dialog; }
+    // Set once before the call is registered by id; read-only afterwards.
+    const std::string& org_id() const { return org_id_; }
+
+private:
+    enum class State { kRouting, kAnswered, kInProgress, kEnded };
+
+    void route_and_answer();
+    void answer();
+    void reject(const sip::Reply& reply, std::string reason);
+    void speak(const std::string& text, bool end_after);
+    void finish(std::string status, std::string end_reason);
+    void record_event(std::string type, std::string data_json);
+    std::string assistant_language() const;
+
+    CallManager& manager_;
+    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+    sip::InviteRequest invite_;
+    std::string id_;
+    std::string org_id_;
+    State state_ = State::kRouting;
+    std::optional<store::Call> record_;
+    std::optional<sip::AcceptedCall> route_;
+    std::shared_ptr<media::RtpSession> rtp_;
+    std::optional<media::SessionDescription> remote_sdp_;
+    std::optional<media::NegotiatedAudio> negotiated_;
+    std::unique_ptr<boost::asio::steady_timer> ring_timer_;
+    media::LocalMedia local_media_;
+    bool hang_up_after_playout_ = false;
+    std::chrono::steady_clock::time_point answered_at_{};
+};
+
+}  // namespace tl::call

@@ -1,0 +1,23 @@
+#pragma once
+// What the API may ask of live calls (POST /calls/{id}/control). Implemented by CallManager;
+// the API holds only this interface. Thread-safety: implementations accept calls from any thread.
+
+#include "common/error.hpp"
+
+#include <string>
+
+namespace tl::call {
+
+class CallControl {
+public:
+    virtual ~CallControl() = default;
+    // kNotFound: no such live call of this organization (the API then checks the store to tell
+    // "ended" from "unknown").
+    virtual Status end_call(const std::string& org_id, const std::string& call_id) = 0;
+    virtual Status say(const std::string& org_id,
+                       const std::string& call_id,
+                       const std::string& text,
+                       bool end_after) = 0;
+};
+
+}  // namespace tl::call

@@ -1,0 +1,157 @@
+#include "call/call_manager.hpp"
+
+#include "call/call.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace tl::call {
+
+CallManager::CallManager(boost::asio::io_context& io,
+                         store::Store& store,
+                         sip::InboundRouter& router,
+                         voice::SpeechService& speech,
+                         std::shared_ptr<media::PortPool> ports,
+                         metrics::Registry& metrics,
+                         CallManagerConfig config)
+    : io_(io),
+      store_(store),
+      router_(router),
+      speech_(speech),
+      ports_(std::move(ports)),
+      config_(std::move(config)),
+      active_calls_(metrics.gauge("trunkline_active_calls", "Calls being set up or in progress.")),
+      dialogs_(metrics.gauge("trunkline_sip_dialogs", "SIP dialogs the stack holds.")),
+      rtp_ports_(metrics.gauge("trunkline_rtp_ports_in_use", "RTP and RTCP ports in use.")),
+      calls_total_(metrics.counter("trunkline_calls_total", "Inbound INVITEs received.")),
+      rejected_overload_(metrics.counter("trunkline_calls_rejected_overload_total",
+                                         "INVITEs answered 503 because of the call limits.")) {}
+
+CallManager::~CallManager() = default;
+
+void CallManager::attach(sip::SipStack& stack) {
+    stack_ = &stack;
+}
+
+bool CallManager::admit() {
+    std::lock_guard lock(mutex_);
+    if (static_cast<int>(by_dialog_.size()) >= config_.max_concurrent_calls) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - rate_window_start_ >= std::chrono::seconds(1)) {
+        rate_window_start_ = now;
+        rate_window_count_ = 0;
+    }
+    if (rate_window_count_ >= config_.max_calls_per_second) return false;
+    ++rate_window_count_;
+    return true;
+}
+
+void CallManager::on_invite(const sip::InviteRequest& invite) {
+    dialogs_.add(1);
+    calls_total_.inc();
+    if (!admit()) {
+        // Refuse new calls rather than degrade every call in progress.
+        rejected_overload_.inc();
+        stack_->reply(invite.dialog, {503, {}, {{"Retry-After", "2"}}, {}});
+        return;
+    }
+    auto call = std::make_shared<Call>(*this, invite);
+    {
+        std::lock_guard lock(mutex_);
+        by_dialog_[invite.dialog] = call;
+    }
+    active_calls_.add(1);
+    call->start();
+}
+
+void CallManager::on_reinvite(sip::DialogId dialog, const sip::InviteRequest& invite) {
+    if (auto call = find(dialog)) {
+        call->on_reinvite(invite);
+    } else {
+        stack_->reply(dialog, {481, {}, {}, {}});
+    }
+}
+
+void CallManager::on_ack(sip::DialogId dialog) {
+    if (auto call = find(dialog)) call->on_ack();
+}
+
+void CallManager::on_cancel(sip::DialogId dialog) {
+    if (auto call = find(dialog)) call->on_cancel();
+}
+
+void CallManager::on_bye(sip::DialogId dialog) {
+    if (auto call = find(dialog)) call->on_bye();
+}
+
+void CallManager::on_terminated(sip::DialogId dialog, int status, const std::string& phrase) {
+    dialogs_.add(-1);
+    if (auto call = find(dialog)) call->on_terminated(status, phrase);
+}
+
+std::shared_ptr<Call> CallManager::find(sip::DialogId dialog) const {
+    std::lock_guard lock(mutex_);
+    const auto it = by_dialog_.find(dialog);
+    return it == by_dialog_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Call> CallManager::find_by_id(const std::string& org_id,
+                                              const std::string& call_id) const {
+    std::lock_guard lock(mutex_);
+    const auto it = by_id_.find(call_id);
+    if (it == by_id_.end() || it->second->org_id() != org_id) return nullptr;
+    return it->second;
+}
+
+void CallManager::register_call(const std::shared_ptr<Call>& call) {
+    std::lock_guard lock(mutex_);
+    by_id_[call->id()] = call;
+}
+
+void CallManager::forget(const Call& call) {
+    bool removed = false;
+    {
+        std::lock_guard lock(mutex_);
+        by_id_.erase(call.id());
+        removed = by_dialog_.erase(call.dialog()) > 0;
+    }
+    if (removed) active_calls_.add(-1);
+}
+
+Status CallManager::end_call(const std::string& org_id, const std::string& call_id) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->hang_up("assistant_ended");
+    return {};
+}
+
+Status CallManager::say(const std::string& org_id,
+                        const std::string& call_id,
+                        const std::string& text,
+                        bool end_after) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->say(text, end_after);
+    return {};
+}
+
+int CallManager::active_calls() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(by_dialog_.size());
+}
+
+void CallManager::shutdown(std::chrono::milliseconds timeout) {
+    std::vector<std::shared_ptr<Call>> calls;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [dialog, call] : by_dialog_) calls.push_back(call);
+    }
+    for (auto& call : calls) call->hang_up("shutdown");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (active_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+}  // namespace tl::call

@@ -1,0 +1,103 @@
+#pragma once
+// Inbound calls end to end: SIP events in, routing, media, the greeting, the call record and its
+// events, control commands, overload protection and leak-free gauges.
+//
+// Threads: SipEvents callbacks arrive on the SIP thread and only post; each Call lives on its own
+// strand of the io_context; speech synthesis runs on the SpeechService's workers.
+
+#include "call/call_control.hpp"
+#include "common/metrics.hpp"
+#include "media/port_pool.hpp"
+#include "sip/inbound_router.hpp"
+#include "sip/sip_types.hpp"
+#include "sip/stack/sip_stack.hpp"
+#include "store/store.hpp"
+#include "voice/text_to_speech.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace tl::call {
+
+struct CallManagerConfig {
+    std::string media_bind_ip = "0.0.0.0";
+    std::string media_public_ip;  // address announced in SDP (--public-ip, else the SIP host)
+    std::chrono::milliseconds rtp_timeout{60'000};
+    int max_concurrent_calls = 1000;
+    int max_calls_per_second = 200;
+    std::chrono::milliseconds answer_delay{0};  // ring (180) this long before answering
+};
+
+class Call;
+
+class CallManager : public sip::SipEvents,
+                    public CallControl,
+                    public std::enable_shared_from_this<CallManager> {
+public:
+    CallManager(boost::asio::io_context& io,
+                store::Store& store,
+                sip::InboundRouter& router,
+                voice::SpeechService& speech,
+                std::shared_ptr<media::PortPool> ports,
+                metrics::Registry& metrics,
+                CallManagerConfig config);
+    ~CallManager() override;
+
+    void attach(sip::SipStack& stack);
+
+    // sip::SipEvents (SIP thread)
+    void on_invite(const sip::InviteRequest& invite) override;
+    void on_reinvite(sip::DialogId dialog, const sip::InviteRequest& invite) override;
+    void on_ack(sip::DialogId dialog) override;
+    void on_cancel(sip::DialogId dialog) override;
+    void on_bye(sip::DialogId dialog) override;
+    void on_terminated(sip::DialogId dialog, int status, const std::string& phrase) override;
+
+    // CallControl (any thread)
+    Status end_call(const std::string& org_id, const std::string& call_id) override;
+    Status say(const std::string& org_id,
+               const std::string& call_id,
+               const std::string& text,
+               bool end_after) override;
+
+    // Ends every live call (BYE) and waits up to `timeout` for them to finish.
+    void shutdown(std::chrono::milliseconds timeout);
+
+    int active_calls() const;
+
+private:
+    friend class Call;
+    std::shared_ptr<Call> find(sip::DialogId dialog) const;
+    std::shared_ptr<Call> find_by_id(const std::string& org_id, const std::string& call_id) const;
+    void register_call(const std::shared_ptr<Call>& call);  // answered: reachable by id
+    void forget(const Call& call);
+    bool admit();  // overload protection: concurrency and setup rate
+
+    boost::asio::io_context& io_;
+    store::Store& store_;
+    sip::InboundRouter& router_;
+    voice::SpeechService& speech_;
+    std::shared_ptr<media::PortPool> ports_;
+    CallManagerConfig config_;
+    sip::SipStack* stack_ = nullptr;
+
+    metrics::Gauge& active_calls_;
+    metrics::Gauge& dialogs_;
+    metrics::Gauge& rtp_ports_;
+    metrics::Counter& calls_total_;
+    metrics::Counter& rejected_overload_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<sip::DialogId, std::shared_ptr<Call>> by_dialog_;
+    std::unordered_map<std::string, std::shared_ptr<Call>> by_id_;
+    std::chrono::steady_clock::time_point rate_window_start_{};
+    int rate_window_count_ = 0;
+};
+
+}  // namespace tl::call
