@@ -17,7 +17,7 @@ packages=(
     libgtest-dev libgmock-dev
     curl python3
     # Test peers and checks: sipp, PocketSphinx (transcribes what a caller hears), sox.
-    sip-tester libpocketsphinx-dev pocketsphinx pocketsphinx-en-us sox
+    sip-tester libpocketsphinx-dev libsphinxbase-dev pocketsphinx pocketsphinx-en-us sox
 )
 bench_packages=(wrk util-linux)
 
