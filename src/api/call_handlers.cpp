@@ -224,7 +224,20 @@ void add_call_routes(Router& router, ApiContext& ctx) {
         if (auto st = check_path_id(id, "call"); !st) return store_error(st.error());
         auto call = ctx.store.get_call(req.org_id(), id);
         if (!call) return store_error(call.error());
-        return Response::json(200, call_json(*call));
+        auto out = call_json(*call);
+        // The call's timeline (SIP requests and responses, DTMF, what the assistant said).
+        auto events = ctx.store.list_call_events(id);
+        if (!events) return store_error(events.error());
+        json::array list;
+        for (const auto& e : *events) {
+            boost::system::error_code ec;
+            auto data = json::parse(e.data_json, ec);
+            list.push_back(json::object{{"type", e.type},
+                                        {"data", ec ? json::value(json::object()) : std::move(data)},
+                                        {"created_at", e.created_at}});
+        }
+        out["events"] = std::move(list);
+        return Response::json(200, out);
     });
     router.add("POST", "/api/v1/calls/{id}/control", Auth::kApiKey,
                [&ctx](Request& req) { return control_call(req, ctx); });

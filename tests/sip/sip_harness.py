@@ -185,7 +185,7 @@ class Uac:
         reply = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
         self.sip.sendto(reply.encode(), (self.host, self.port))
 
-    def call(self, seconds):
+    def call(self, seconds, dtmf=""):
         """INVITE, record `seconds` of RTP, BYE. Returns the final INVITE response status."""
         rport = self.rtp.getsockname()[1]
         sdp = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -208,21 +208,41 @@ class Uac:
         self.remote_rtp = (ip, port)
         self._request("ACK", 1, to_tag=self.to_tag)
         # Send our own RTP too (silence) so the far end latches and sees media.
-        self._record(seconds)
+        self._record(seconds, dtmf)
         self._request("BYE", 2, to_tag=self.to_tag)
         self._recv_response()
         return 200
 
-    def _record(self, seconds):
+    def _record(self, seconds, dtmf=""):
+        """Sends silence (and, after one second, the `dtmf` digits as RFC 4733 events) while
+        recording what arrives."""
         stop = time.monotonic() + seconds
         seq, ts, ssrc = 1, 0, 0x1234
         next_send = time.monotonic()
+        dtmf_start = time.monotonic() + 1.0
+        events = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8,
+                  "9": 9, "*": 10, "#": 11}
+        pending = list(dtmf)
+        event_packets = []  # packets of the digit being sent: (marker, end, duration)
         while time.monotonic() < stop:
             now = time.monotonic()
             if now >= next_send:
-                header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") + \
-                    ssrc.to_bytes(4, "big")
-                self.rtp.sendto(header + b"\xff" * 160, self.remote_rtp)
+                if not event_packets and pending and now >= dtmf_start:
+                    digit = events[pending.pop(0)]
+                    # 100 ms of tone in 20 ms steps, then the end packet three times (RFC 4733 §2.5.1.4).
+                    event_packets = [(i == 0, False, 160 * (i + 1)) for i in range(5)] + \
+                        [(False, True, 800)] * 3
+                    event_ts, event_digit = ts, digit
+                if event_packets:
+                    marker, end, duration = event_packets.pop(0)
+                    header = bytes([0x80, (0x80 if marker else 0) | 101]) + \
+                        seq.to_bytes(2, "big") + event_ts.to_bytes(4, "big") + ssrc.to_bytes(4, "big")
+                    payload = bytes([event_digit, (0x80 if end else 0) | 10]) + duration.to_bytes(2, "big")
+                    self.rtp.sendto(header + payload, self.remote_rtp)
+                else:
+                    header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") + \
+                        ssrc.to_bytes(4, "big")
+                    self.rtp.sendto(header + b"\xff" * 160, self.remote_rtp)
                 seq, ts, next_send = seq + 1, ts + 160, next_send + 0.02
             try:
                 data, _ = self.rtp.recvfrom(2048)

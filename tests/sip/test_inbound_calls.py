@@ -6,7 +6,7 @@ import time
 import unittest
 import uuid
 
-from sip_harness import DID, DID_UNASSIGNED, SipServerTestCase
+from sip_harness import DID, DID_UNASSIGNED, SipServerTestCase, Uac
 
 
 class TestInboundRouting(SipServerTestCase):
@@ -26,6 +26,13 @@ class TestInboundRouting(SipServerTestCase):
         one = self.server.api("GET", f"/calls/{call['id']}")
         self.assertEqual(one.status, 200)
         self.assertEqual(one.body["status"], "ended")
+        types = [e["type"] for e in one.body["events"]]
+        for expected in ("sip.invite", "sip.response", "sip.ack", "assistant.say", "sip.bye"):
+            self.assertIn(expected, types)
+        self.assertEqual(types[0], "sip.invite")
+        invite = one.body["events"][0]["data"]
+        self.assertEqual(invite["source"], "127.0.0.1")
+        self.assertEqual(invite["transport"], "udp")
         self.assertGaugesReturnToZero()
 
     def test_unknown_number_is_404(self):
@@ -94,6 +101,22 @@ class TestInboundRouting(SipServerTestCase):
             self.assertIn(method, allow)
         for method in ("SUBSCRIBE", "MESSAGE", "REFER", "REGISTER"):
             self.assertNotIn(method, allow)
+
+
+class TestDtmf(SipServerTestCase):
+
+    def test_rfc4733_digits_are_logged_on_the_call(self):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        try:
+            self.assertEqual(uac.call(seconds=3, dtmf="5#"), 200)
+        finally:
+            uac.close()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "ended"), None),
+                             what="the call to end")
+        events = self.server.api("GET", f"/calls/{call['id']}").body["events"]
+        digits = [e["data"]["digit"] for e in events if e["type"] == "dtmf"]
+        self.assertEqual(digits, ["5", "#"])
+        self.assertGaugesReturnToZero()
 
 
 class TestRingingAndCancel(SipServerTestCase):
