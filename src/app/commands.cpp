@@ -3,6 +3,7 @@
 #include "api/api_keys.hpp"
 #include "app/config_file.hpp"
 #include "app/data_dir.hpp"
+#include "app/phone_command.hpp"
 #include "app/serve.hpp"
 #include "common/clock.hpp"
 #include "sip/stack/stack_version.hpp"
@@ -181,6 +182,24 @@ int run_cli(int argc, char** argv) {
     keys_revoke_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
     keys_revoke_cmd->add_option("key", key_ref, "Key id or prefix (from keys list)")->required();
 
+    PhoneOptions phone;
+    auto* call_cmd = app.add_subcommand(
+        "call", "Test phone: place a call, play a WAV into it, record what is heard");
+    call_cmd->add_option("target", phone.target, "SIP URI, e.g. sip:+31850835037@127.0.0.1:5060")
+        ->required();
+    call_cmd->add_option("--play", phone.play, "WAV file to send (16-bit PCM)")
+        ->check(CLI::ExistingFile);
+    call_cmd->add_option("--record", phone.record, "WAV file to write what was heard (8 kHz)");
+    call_cmd->add_option("--header", phone.headers, "Extra header 'Name: value' (repeatable)");
+    call_cmd->add_option("--user", phone.user, "Digest username for 401/407 challenges");
+    call_cmd->add_option("--password", phone.password, "Digest password");
+    call_cmd->add_option("--from", phone.from_user, "Caller user part (number)")
+        ->capture_default_str();
+    call_cmd->add_option("--local-ip", phone.local_ip, "Local address (default: route to target)");
+    call_cmd->add_option("--duration", phone.duration_seconds, "Seconds before hanging up")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");
     migrate_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
 
@@ -202,6 +221,7 @@ int run_cli(int argc, char** argv) {
     if (keys_list_cmd->parsed()) return keys_list(data_dir, org_name);
     if (keys_revoke_cmd->parsed()) return keys_revoke(data_dir, key_ref);
     if (migrate_cmd->parsed()) return migrate(data_dir);
+    if (call_cmd->parsed()) return run_phone(phone);
     return 2;
 }
 

@@ -39,15 +39,15 @@ InboundRouter::InboundRouter(store::Store& store,
 
 RejectedCall InboundRouter::challenge(const InviteRequest& invite, bool stale) {
     const auto nonce = nonces_.issue(invite.source_ip);
-    // Both algorithms are offered. MD5 comes first although RFC 8760 §2.4 prefers the strongest
-    // first: many deployed UAs (sipp among them) answer only the first challenge and fail on
-    // SHA-256, while UAs that know SHA-256 pick it from anywhere in the list
-    // (docs/adr/0005-digest-challenge-order.md).
-    return reject(401, "challenged",
-                  {{"WWW-Authenticate",
-                    digest_challenge(DigestAlgorithm::kMd5, config_.realm, nonce, stale)},
-                   {"WWW-Authenticate",
-                    digest_challenge(DigestAlgorithm::kSha256, config_.realm, nonce, stale)}});
+    // MD5 always, SHA-256 only when configured: deployed UAs (sipp, sofia-sip and the PBXs built
+    // on it) fail on a SHA-256 challenge rather than skip it (docs/adr/0005).
+    std::vector<HeaderField> headers{
+        {"WWW-Authenticate", digest_challenge(DigestAlgorithm::kMd5, config_.realm, nonce, stale)}};
+    if (config_.offer_sha256) {
+        headers.push_back({"WWW-Authenticate",
+                           digest_challenge(DigestAlgorithm::kSha256, config_.realm, nonce, stale)});
+    }
+    return reject(401, "challenged", std::move(headers));
 }
 
 bool InboundRouter::too_many_failures(const std::string& source) {

@@ -30,6 +30,9 @@ struct InboundRouterConfig {
     std::chrono::seconds nonce_lifetime{300};
     int max_auth_failures = 10;  // per source address and window, then 403 at once
     std::chrono::seconds auth_failure_window{60};
+    // Also offer SHA-256 (RFC 8760). Off by default: several UAs fail on a challenge list that
+    // holds an algorithm they do not know (docs/adr/0005-digest-challenge-order.md).
+    bool offer_sha256 = false;
 };
 
 struct AcceptedCall {

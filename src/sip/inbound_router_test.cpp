@@ -138,11 +138,34 @@ TEST_F(InboundRouterTest, UnknownSourceIsChallengedWhateverItDials) {
         auto decision = router_->route(invite(user, "192.0.2.1"));
         const auto& rejected = std::get<RejectedCall>(decision);
         EXPECT_EQ(rejected.reply.status, 401) << user;
-        ASSERT_EQ(rejected.reply.headers.size(), 2u);
+        ASSERT_EQ(rejected.reply.headers.size(), 1u);
         EXPECT_NE(rejected.reply.headers[0].value.find("algorithm=MD5"), std::string::npos);
-        EXPECT_NE(rejected.reply.headers[1].value.find("algorithm=SHA-256"), std::string::npos);
         EXPECT_NE(rejected.reply.headers[0].value.find("qop=\"auth\""), std::string::npos);
     }
+}
+
+TEST_F(InboundRouterTest, Sha256IsOfferedAndVerifiedWhenConfigured) {
+    InboundRouterConfig config;
+    config.offer_sha256 = true;
+    InboundRouter router(*store_, *box_, metrics_, config, std::array<unsigned char, 32>{});
+    auto first = invite("+31850835037", "198.51.100.30");
+    auto challenge = std::get<RejectedCall>(router.route(first));
+    ASSERT_EQ(challenge.reply.headers.size(), 2u);
+    const auto& sha = challenge.reply.headers[1].value;
+    EXPECT_NE(sha.find("algorithm=SHA-256"), std::string::npos);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(sha, m, std::regex("nonce=\"([^\"]+)\"")));
+    DigestCredentials c;
+    c.username = "tlpbx";
+    c.realm = "trunkline";
+    c.nonce = m[1];
+    c.uri = first.request_uri;
+    c.algorithm = DigestAlgorithm::kSha256;
+    const auto response = compute_digest_response(c, "pbx-secret", "INVITE");
+    first.authorization.push_back("Digest username=\"tlpbx\", realm=\"trunkline\", nonce=\"" +
+                                  c.nonce + "\", uri=\"" + c.uri + "\", algorithm=SHA-256, response=\"" +
+                                  response + "\"");
+    EXPECT_EQ(status_of(router.route(first)), 200);
 }
 
 TEST_F(InboundRouterTest, DigestRightPasswordRoutesWrongIs403ThenRateLimited) {

@@ -45,6 +45,16 @@ struct Reply {
     std::string sdp;  // non-empty: sent as application/sdp
 };
 
+// An INVITE we send (the test phone now; transfers and outbound calls later).
+struct OutboundInvite {
+    std::string request_uri;  // "sip:+31850835037@carrier.example:5060"
+    std::string from_uri;     // "sip:+31612345678@192.0.2.10"
+    std::string sdp;          // our offer
+    std::vector<HeaderField> headers;
+    std::string auth_username;  // answered once per challenge (401/407) when set
+    std::string auth_password;
+};
+
 // Callbacks from the SIP thread. Implementations must return quickly: post real work elsewhere.
 class SipEvents {
 public:
@@ -55,6 +65,11 @@ public:
     virtual void on_ack(DialogId dialog) = 0;
     virtual void on_cancel(DialogId dialog) = 0;
     virtual void on_bye(DialogId dialog) = 0;
+    // A response to an INVITE we sent (provisional and final; `sdp` empty when none).
+    virtual void on_response(DialogId dialog,
+                             int status,
+                             const std::string& phrase,
+                             const std::string& sdp) {}
     // The dialog is gone (after BYE either way, a final error response, or a CANCEL).
     virtual void on_terminated(DialogId dialog, int status, const std::string& phrase) = 0;
 };

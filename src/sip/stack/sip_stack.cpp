@@ -26,6 +26,7 @@ struct SipStack::Impl {
     su_root_t* root = nullptr;
     nua_t* nua = nullptr;
     int wake_fd = -1;
+    int wake_index = -1;
     su_wait_t wake_wait[1] = {};
 
     std::mutex queue_mutex;
@@ -33,7 +34,9 @@ struct SipStack::Impl {
 
     // SIP thread only.
     std::unordered_map<DialogId, nua_handle_t*> dialogs;
-    DialogId next_dialog = 1;
+    std::unordered_map<DialogId, OutboundInvite> outbound;  // credentials for challenges
+    std::unordered_map<DialogId, int> auth_attempts;
+    std::atomic<DialogId> next_dialog{1};
     bool shutting_down = false;
 
     std::atomic<bool> stopped{false};
@@ -111,6 +114,8 @@ struct SipStack::Impl {
                 if (state == nua_callstate_terminated && hmagic) {
                     const auto id = id_of(hmagic);
                     dialogs.erase(id);
+                    outbound.erase(id);
+                    auth_attempts.erase(id);
                     nua_handle_bind(nh, nullptr);
                     nua_handle_destroy(nh);
                     events.on_terminated(id, status, phrase);
@@ -119,6 +124,17 @@ struct SipStack::Impl {
             }
             case nua_r_shutdown:
                 if (status >= 200) su_root_break(root);
+                return;
+            case nua_r_invite:
+                if (hmagic) handle_invite_response(id_of(hmagic), nh, status, phrase, sip);
+                return;
+            case nua_r_authenticate:
+                if (status >= 300 && hmagic) {
+                    // The challenge could not be answered (e.g. no supported algorithm).
+                    spdlog::warn("sip: cannot authenticate dialog {}: {} {}", id_of(hmagic),
+                                 status, phrase);
+                    events.on_response(id_of(hmagic), 401, "Authentication failed: " + phrase, {});
+                }
                 return;
             case nua_r_bye:
             case nua_i_active:
@@ -146,6 +162,60 @@ struct SipStack::Impl {
         events.on_invite(copy_invite(nua, id, sip));
     }
 
+    static std::string realm_of(sip_t const* sip) {
+        const msg_auth_t* au = nullptr;
+        if (sip && sip->sip_www_authenticate) au = sip->sip_www_authenticate;
+        if (sip && sip->sip_proxy_authenticate) au = sip->sip_proxy_authenticate;
+        if (au == nullptr) return {};
+        const char* realm = msg_params_find(au->au_params, "realm=");
+        return realm ? std::string(realm) : std::string();
+    }
+
+    void handle_invite_response(DialogId id,
+                                nua_handle_t* nh,
+                                int status,
+                                const std::string& phrase,
+                                sip_t const* sip) {
+        if (status == 401 || status == 407) {
+            const auto it = outbound.find(id);
+            // One answer per challenge: a second challenge means the credentials are wrong,
+            // and retrying would loop.
+            if (it != outbound.end() && !it->second.auth_username.empty() &&
+                auth_attempts[id]++ < 1) {
+                auto realm = realm_of(sip);
+                if (realm.empty()) realm = "\"\"";
+                const auto auth = fmt::format("Digest:{}:{}:{}", realm, it->second.auth_username,
+                                              it->second.auth_password);
+                nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+                return;
+            }
+        }
+        std::string sdp;
+        if (sip && sip->sip_payload && sip->sip_payload->pl_data) {
+            sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        }
+        events.on_response(id, status, phrase, sdp);
+    }
+
+    void do_invite(DialogId id, const OutboundInvite& invite) {
+        nua_handle_t* nh = nua_handle(nua, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
+                                      NUTAG_URL(invite.request_uri.c_str()),
+                                      SIPTAG_TO_STR(invite.request_uri.c_str()),
+                                      SIPTAG_FROM_STR(invite.from_uri.c_str()), TAG_END());
+        if (nh == nullptr) {
+            events.on_response(id, 500, "cannot create a SIP handle", {});
+            events.on_terminated(id, 500, "cannot create a SIP handle");
+            return;
+        }
+        dialogs.emplace(id, nh);
+        outbound.emplace(id, invite);
+        std::string headers;
+        for (const auto& h : invite.headers) headers += h.name + ": " + h.value + "\r\n";
+        nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                   SIPTAG_PAYLOAD_STR(invite.sdp.c_str()),
+                   TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
+    }
+
     void do_reply(DialogId id, const Reply& reply) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;  // the dialog ended meanwhile (CANCEL, BYE)
@@ -168,7 +238,11 @@ struct SipStack::Impl {
     void do_bye(DialogId id) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;
-        nua_bye(it->second, TAG_END());
+        if (outbound.count(id) && !nua_handle_has_active_call(it->second)) {
+            nua_cancel(it->second, TAG_END());
+        } else {
+            nua_bye(it->second, TAG_END());
+        }
     }
 
     void begin_shutdown() {
@@ -211,7 +285,7 @@ struct SipStack::Impl {
         }
         wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         su_wait_create(wake_wait, wake_fd, SU_WAIT_IN);
-        su_root_register(root, wake_wait, &Impl::on_wake, nullptr, 0);
+        wake_index = su_root_register(root, wake_wait, &Impl::on_wake, nullptr, 0);
         started.set_value(Status{});
         su_root_run(root);
         cleanup();
@@ -220,6 +294,8 @@ struct SipStack::Impl {
     void cleanup() {
         if (nua) nua_destroy(nua);
         nua = nullptr;
+        if (root && wake_index >= 0) su_root_deregister(root, wake_index);
+        wake_index = -1;
         if (root) su_root_destroy(root);
         root = nullptr;
         if (wake_fd >= 0) ::close(wake_fd);
@@ -251,6 +327,12 @@ SipStack::~SipStack() {
 
 void SipStack::reply(DialogId dialog, Reply reply) {
     impl_->post([impl = impl_.get(), dialog, r = std::move(reply)] { impl->do_reply(dialog, r); });
+}
+
+DialogId SipStack::invite(OutboundInvite invite) {
+    const DialogId id = impl_->next_dialog++;
+    impl_->post([impl = impl_.get(), id, invite = std::move(invite)] { impl->do_invite(id, invite); });
+    return id;
 }
 
 void SipStack::bye(DialogId dialog) {

@@ -30,6 +30,9 @@ public:
     ~SipStack();  // stop()
 
     void reply(DialogId dialog, Reply reply);
+    // Sends an INVITE; responses arrive through SipEvents::on_response. The id is usable at once.
+    DialogId invite(OutboundInvite invite);
+    // BYE on an established dialog, CANCEL on one still ringing.
     void bye(DialogId dialog);
     // Runs `fn` on the SIP thread (tests, diagnostics).
     void post(std::function<void()> fn);
