@@ -4,6 +4,7 @@
 #include "api/http_server.hpp"
 #include "api/openapi_document.hpp"
 #include "app/data_dir.hpp"
+#include "app/demo.hpp"
 #include "app/listen_address.hpp"
 #include "app/sip_edge.hpp"
 #include "common/log.hpp"
@@ -25,28 +26,6 @@ namespace tl::app {
 namespace asio = boost::asio;
 
 namespace {
-
-void print_demo(const std::string& key, const std::string& base) {
-    std::cout << fmt::format(
-        R"(
-Demo organization "demo" is ready. Its API key (shown once):
-
-    export TRUNKLINE_API_KEY={key}
-
-Try:
-    curl -s {base}/health
-    curl -s -H "Authorization: Bearer $TRUNKLINE_API_KEY" {base}/api/v1/sip-trunks
-    curl -s -X POST -H "Authorization: Bearer $TRUNKLINE_API_KEY" -H "Content-Type: application/json" \
-         -d '{{"name":"Office PBX","host":"pbx.example.com","port":5060,"username":"trunkline","password":"s3cret"}}' \
-         {base}/api/v1/sip-trunks
-    curl -s -X POST -H "Authorization: Bearer $TRUNKLINE_API_KEY" -H "Content-Type: application/json" \
-         -d '{{"phone_number":"+31850835037","name":"Main Support Line"}}' {base}/api/v1/numbers
-
-The README's quickstart walks the whole flow (trunk, assistant with transfer_call, number).
-)",
-        fmt::arg("key", key), fmt::arg("base", base));
-    std::cout.flush();
-}
 
 // One io thread per CPU this process may run on (taskset/cgroups), not per CPU of the machine:
 // more threads than usable cores only add context switches.
@@ -150,13 +129,13 @@ int run_serve(const ServeOptions& options) {
     const auto base = "http://" + bound_address.to_string();
 
     if (options.demo) {
-        auto org = api::ensure_organization(**store, "demo");
-        auto key = org ? api::issue_api_key(**store, org->id) : Result<api::NewApiKey>(org.error());
-        if (!key) {
-            std::cerr << "trunkline: demo organization: " << key.error().message << "\n";
+        auto demo = ensure_demo(**store);
+        if (!demo) {
+            std::cerr << "trunkline: demo configuration: " << demo.error().message << "\n";
             return 1;
         }
-        print_demo(key->key, base);
+        std::cout << demo_text(demo->api_key, base, (*edge)->endpoint());
+        std::cout.flush();
     }
 
     std::mutex done_mutex;
