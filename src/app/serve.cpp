@@ -160,7 +160,7 @@ int run_serve(const ServeOptions& options) {
         });
     });
 
-    std::cout << "trunkline: sip listening on " << (*edge)->endpoint() << "\n";
+    std::cout << "trunkline: sip listening on " << (*edge)->listening() << "\n";
     std::cout << "trunkline: api listening on " << base << std::endl;
     spdlog::info("api listening on {}", base);
 

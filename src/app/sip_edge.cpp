@@ -48,6 +48,7 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
                         : options.sip_listen.host;
     }
     edge->endpoint_ = "sip:" + ListenAddress{announced, port}.to_string();
+    edge->listening_ = "sip:" + ListenAddress{options.sip_listen.host, port}.to_string();
 
     edge->speech_ = std::make_unique<voice::SpeechService>(voice::make_espeak_tts(), 1, 256);
     std::array<unsigned char, 32> nonce_secret{};

@@ -39,12 +39,15 @@ public:
     call::CallControl& calls() { return *calls_; }
     // Where carriers send INVITEs: the public IP (else the bound address) and the bound port.
     std::string endpoint() const;
+    // The address the SIP stack is bound to ("sip:127.0.0.1:5060"), port 0 resolved.
+    std::string listening() const { return listening_; }
     // Ends calls (BYE), then stops the SIP stack and the speech workers; idempotent.
     void stop();
 
 private:
     SipEdge() = default;
     std::string endpoint_;
+    std::string listening_;
     std::unique_ptr<voice::SpeechService> speech_;
     std::unique_ptr<sip::InboundRouter> router_;
     std::shared_ptr<call::CallManager> calls_;

@@ -157,36 +157,7 @@ void Call::reject(const sip::Reply& reply, std::string reason) {
     manager_.forget(*this);
 }
 
-void Call::route_and_answer() {
-    auto decision = manager_.router_.route(invite_);
-    if (auto* rejected = std::get_if<sip::RejectedCall>(&decision)) {
-        return reject(rejected->reply, rejected->reason);
-    }
-    route_ = std::move(std::get<sip::AcceptedCall>(decision));
-    org_id_ = route_->trunk.org_id;
-
-    if (invite_.body.empty()) {
-        // Late offer (offer in our 200, answer in the ACK) is not supported yet.
-        return reject({488, "Offer required in INVITE", {}, {}}, "no_sdp_offer");
-    }
-    auto offer = media::parse_sdp(invite_.body);
-    if (!offer) return reject({400, "Malformed SDP", {}, {}}, "bad_sdp");
-    auto audio = media::negotiate_answer(*offer);
-    if (!audio) return reject({488, {}, {{"Warning", "304 trunkline \"No common codec\""}}, {}}, "no_codec");
-    auto lease = manager_.ports_->acquire();
-    if (!lease) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
-
-    local_media_.address = manager_.config_.media_public_ip;
-    local_media_.port = lease->rtp_port();
-    local_media_.session_id = static_cast<std::uint64_t>(
-        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
-    local_media_.session_version = local_media_.session_id;
-
-    media::RtpSessionConfig rtp_config;
-    rtp_config.bind_address = manager_.config_.media_bind_ip;
-    rtp_config.ports = std::move(*lease);
-    rtp_config.audio = *audio;
-    rtp_config.inactivity_timeout = manager_.config_.rtp_timeout;
+media::RtpSession::Callbacks Call::rtp_callbacks() {
     std::weak_ptr<Call> weak = weak_from_this();
     media::RtpSession::Callbacks callbacks;
     callbacks.on_inactivity = [weak] {
@@ -208,8 +179,45 @@ void Call::route_and_answer() {
             });
         }
     };
-    auto rtp = media::RtpSession::create(manager_.io_, std::move(rtp_config), std::move(callbacks));
-    if (!rtp) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "rtp_bind_failed");
+    return callbacks;
+}
+
+void Call::route_and_answer() {
+    auto decision = manager_.router_.route(invite_);
+    if (auto* rejected = std::get_if<sip::RejectedCall>(&decision)) {
+        return reject(rejected->reply, rejected->reason);
+    }
+    route_ = std::move(std::get<sip::AcceptedCall>(decision));
+    org_id_ = route_->trunk.org_id;
+
+    if (invite_.body.empty()) {
+        // Late offer (offer in our 200, answer in the ACK) is not supported yet.
+        return reject({488, "Offer required in INVITE", {}, {}}, "no_sdp_offer");
+    }
+    auto offer = media::parse_sdp(invite_.body);
+    if (!offer) return reject({400, "Malformed SDP", {}, {}}, "bad_sdp");
+    auto audio = media::negotiate_answer(*offer);
+    if (!audio) return reject({488, {}, {{"Warning", "304 trunkline \"No common codec\""}}, {}}, "no_codec");
+    local_media_.address = manager_.config_.media_public_ip;
+    local_media_.session_id = static_cast<std::uint64_t>(
+        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
+    local_media_.session_version = local_media_.session_id;
+
+    // A port of the range may be taken by another process: try a few pairs before giving up.
+    Result<std::shared_ptr<media::RtpSession>> rtp =
+        make_error(Errc::kUnavailable, "no free RTP port pair");
+    for (int attempt = 0; attempt < 4 && !rtp; ++attempt) {
+        auto lease = manager_.ports_->acquire();
+        if (!lease) break;
+        local_media_.port = lease->rtp_port();
+        media::RtpSessionConfig rtp_config;
+        rtp_config.bind_address = manager_.config_.media_bind_ip;
+        rtp_config.ports = std::move(*lease);
+        rtp_config.audio = *audio;
+        rtp_config.inactivity_timeout = manager_.config_.rtp_timeout;
+        rtp = media::RtpSession::create(manager_.io_, std::move(rtp_config), rtp_callbacks());
+    }
+    if (!rtp) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
     rtp_ = std::move(*rtp);
     manager_.rtp_ports_.add(2);
 

@@ -46,6 +46,7 @@ private:
 
     void route_and_answer();
     void answer();
+    media::RtpSession::Callbacks rtp_callbacks();
     void reject(const sip::Reply& reply, std::string reason);
     void speak(const std::string& text, bool end_after);
     void finish(std::string status, std::string end_reason);

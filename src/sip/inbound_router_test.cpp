@@ -200,6 +200,24 @@ TEST_F(InboundRouterTest, RoutingOutcomes) {
     EXPECT_EQ(status_of(router_->route(invite("sales"))), 404);          // not a number
 }
 
+TEST_F(InboundRouterTest, TrunkNumbersLimitWhichDidsItMayDeliver) {
+    store::SipTrunk limited;
+    limited.id = new_uuid();
+    limited.org_id = "org-a";
+    limited.name = "limited";
+    limited.direction = "both";
+    limited.host = "carrier.example";
+    limited.auth_type = "ip";
+    limited.allowed_addresses = {"192.0.2.0/24"};
+    limited.numbers = {"+31850000009"};
+    limited.created_at = limited.updated_at = kT;
+    ASSERT_TRUE(store_->create_trunk(limited));
+    add_number("+31850000009", "org-a", assistant_.id, true);
+    EXPECT_EQ(status_of(router_->route(invite("+31850000009", "192.0.2.5"))), 200);
+    // The organization owns +31850835037, but this trunk may not deliver it.
+    EXPECT_EQ(status_of(router_->route(invite("+31850835037", "192.0.2.5"))), 404);
+}
+
 TEST_F(InboundRouterTest, AssistantHeaderRoutesWithinTheTrunksOrganization) {
     auto r = invite("anything");
     r.extra_headers.push_back({"x-assistant-id", assistant_.id});

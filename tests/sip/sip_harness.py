@@ -213,6 +213,25 @@ class Uac:
         self._recv_response()
         return 200
 
+    def answer_only(self):
+        """INVITE and ACK without sending media; returns the 200 OK text (or raises)."""
+        rport = self.rtp.getsockname()[1]
+        sdp = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {rport} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        self._request("INVITE", 1, sdp)
+        while True:
+            resp = self._recv_response()
+            if int(resp.split(" ", 2)[1]) >= 200:
+                break
+        m = re.search(r"^To:.*;tag=([^;\s]+)", resp, re.M | re.I)
+        self.to_tag = m.group(1) if m else None
+        self._request("ACK", 1, to_tag=self.to_tag)
+        return resp
+
+    def hang_up(self):
+        self._request("BYE", 2, to_tag=self.to_tag)
+        return self._recv_response()
+
     def _record(self, seconds, dtmf=""):
         """Sends silence (and, after one second, the `dtmf` digits as RFC 4733 events) while
         recording what arrives."""

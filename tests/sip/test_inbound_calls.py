@@ -103,6 +103,35 @@ class TestInboundRouting(SipServerTestCase):
             self.assertNotIn(method, allow)
 
 
+class TestPublicAddress(SipServerTestCase):
+    # 192.0.2.0/24 is TEST-NET-1: announced only, never sent to (the UAC sends to the real port).
+    extra_args = ("--public-ip", "192.0.2.10")
+
+    def test_contact_and_sdp_announce_the_public_ip(self):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        try:
+            ok = uac.answer_only()
+            self.assertTrue(ok.startswith("SIP/2.0 200"), ok)
+            contact = next(l for l in ok.split("\r\n") if l.lower().startswith("contact:"))
+            self.assertIn("192.0.2.10", contact)
+            self.assertIn("c=IN IP4 192.0.2.10", ok)
+            self.assertTrue(uac.hang_up().startswith("SIP/2.0 200"))
+        finally:
+            uac.close()
+        self.assertGaugesReturnToZero()
+
+
+class TestTcp(SipServerTestCase):
+
+    def test_call_over_tcp(self):
+        self.sipp("call_hangup.xml", args=("-t", "t1"))
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "ended"), None),
+                             what="an ended call")
+        events = self.server.api("GET", f"/calls/{call['id']}").body["events"]
+        self.assertEqual(events[0]["data"]["transport"], "tcp")
+        self.assertGaugesReturnToZero()
+
+
 class TestDtmf(SipServerTestCase):
 
     def test_rfc4733_digits_are_logged_on_the_call(self):

@@ -266,7 +266,12 @@ struct SipStack::Impl {
             started.set_value(make_error(Errc::kInternal, "cannot create the SIP event loop"));
             return cleanup();
         }
-        const auto url = fmt::format("sip:{}:{}", config.listen_host, config.listen_port);
+        // Behind NAT the address peers must use (Contact, Via) is not the bound one: sofia takes
+        // it as the URL host with the bound address in maddr.
+        const bool announce = !config.contact_host.empty() && config.contact_host != config.listen_host;
+        const auto url = announce ? fmt::format("sip:{}:{};maddr={}", config.contact_host,
+                                                config.listen_port, config.listen_host)
+                                  : fmt::format("sip:{}:{}", config.listen_host, config.listen_port);
         nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
                          NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                          NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0),
