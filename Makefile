@@ -9,7 +9,7 @@ DATA_DIR ?= var
 TEST_TIMEOUT ?= 600
 TRUNKLINE := $(BUILD_DIR)/src/app/trunkline
 
-.PHONY: all deps deps-bench configure build run test bench clean format help
+.PHONY: all deps deps-bench configure build run test bench bench-sip clean format help
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make test     install missing packages, build, run the whole test suite"
 	@echo "make build    configure (CMake + Ninja, $(BUILD_TYPE)) and build into $(BUILD_DIR)/"
 	@echo "make bench    install wrk, build, run bench/api.sh (see docs/benchmarks.md)"
+	@echo "make bench-sip  install sipp and taskset, build, run bench/sip_cps.sh: SIP calls/s and concurrent calls (docs/benchmarks.md)"
 	@echo "make deps     install missing Debian packages only"
 	@echo "make format   clang-format every C++ file under src/ and tests/"
 	@echo "make clean    remove $(BUILD_DIR)/"
@@ -52,6 +53,10 @@ test: deps
 bench: deps-bench
 	$(MAKE) build
 	TRUNKLINE_BIN=./$(TRUNKLINE) bash bench/api.sh
+
+bench-sip: deps-bench
+	$(MAKE) build
+	TRUNKLINE_BIN=./$(TRUNKLINE) bash bench/sip_cps.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include <cmath>
 #include <condition_variable>
@@ -98,6 +99,20 @@ std::string route_to(const std::string& host, int port) {
     }
 }
 
+// True when both ports of the pair can be bound now (another process may hold them).
+bool rtp_pair_free(const std::string& ip, int rtp_port) {
+    asio::io_context io;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(ip, ec);
+    if (ec) return false;
+    asio::ip::udp::socket rtp(io), rtcp(io);
+    rtp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
+    if (!ec) rtp.bind({address, static_cast<unsigned short>(rtp_port)}, ec);
+    if (!ec) rtcp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
+    if (!ec) rtcp.bind({address, static_cast<unsigned short>(rtp_port + 1)}, ec);
+    return !ec;
+}
+
 double rms(const std::vector<std::int16_t>& pcm) {
     if (pcm.empty()) return 0;
     double sum = 0;
@@ -165,8 +180,15 @@ int run_phone(const PhoneOptions& options) {
         return code;
     };
 
-    auto pool = media::PortPool::create(40000, 49999);
-    auto lease = pool->acquire();
+    // Several phones may run at once (tests): start at a random pair and skip pairs in use.
+    const int base = 40000 + 2 * static_cast<int>(randombytes_uniform(4000));
+    auto pool = media::PortPool::create(base, base + 1999);
+    Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        lease = pool->acquire();
+        if (!lease) break;
+        if (rtp_pair_free(local_ip, lease->rtp_port())) break;
+    }
     if (!lease) {
         std::cerr << "trunkline call: no RTP port\n";
         return finish(1);
