@@ -61,6 +61,8 @@ Result<DbHandle> open_database(const std::filesystem::path& file) {
     constexpr const char* kPragmas =
         "PRAGMA journal_mode=WAL;"
         "PRAGMA synchronous=NORMAL;"
+        // Checkpoints run on a background thread (wal_checkpointer.hpp), not inside commits.
+        "PRAGMA wal_autocheckpoint=0;"
         "PRAGMA foreign_keys=ON;";
     if (auto done = exec(db.get(), kPragmas, "configure database"); !done) return done.error();
     return db;

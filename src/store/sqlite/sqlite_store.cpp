@@ -7,6 +7,7 @@
 
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
+#include "store/sqlite/wal_checkpointer.hpp"
 
 namespace tl::store {
 
@@ -29,7 +30,10 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& db
         if (!migrated) return migrated.error();
         version = *migrated;
     }
-    return std::unique_ptr<Store>(std::make_unique<detail::SqliteStore>(std::move(*pool), version));
+    auto checkpointer = detail::WalCheckpointer::start(db_file, std::chrono::milliseconds(250));
+    if (!checkpointer) return checkpointer.error();
+    return std::unique_ptr<Store>(std::make_unique<detail::SqliteStore>(
+        std::move(*pool), version, std::move(*checkpointer)));
 }
 
 }  // namespace tl::store

@@ -11,14 +11,19 @@
 #include <utility>
 
 #include "store/sqlite/connection_pool.hpp"
+#include "store/sqlite/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace tl::store::detail {
 
 class SqliteStore final : public Store {
 public:
-    SqliteStore(std::unique_ptr<ConnectionPool> pool, int schema_version)
-        : pool_(std::move(pool)), schema_version_(schema_version) {}
+    SqliteStore(std::unique_ptr<ConnectionPool> pool,
+                int schema_version,
+                std::unique_ptr<WalCheckpointer> checkpointer)
+        : pool_(std::move(pool)),
+          schema_version_(schema_version),
+          checkpointer_(std::move(checkpointer)) {}
 
     int schema_version() override { return schema_version_; }
 
@@ -76,6 +81,8 @@ private:
 
     std::unique_ptr<ConnectionPool> pool_;
     const int schema_version_;
+    // Declared last: destroyed first, so its thread stops before the pool closes.
+    std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 // Gives a failed insert of an org-owned row a specific error: the only UNIQUE constraint left to
