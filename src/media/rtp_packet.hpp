@@ -71,16 +71,19 @@ std::optional<RtcpPacketView> parse_compound(std::span<const std::uint8_t> packe
 // Visits every packet of a validated compound packet; `fn(const RtcpPacketView&)`.
 template <class Fn>
 void for_each_rtcp(std::span<const std::uint8_t> packet, Fn&& fn) {
-    while (packet.size() >= 8) {
+    // A packet may be only its 4-byte header (length 0, RFC 3550 §6.4.1: "length in 32-bit words
+    // minus one"); the SSRC is then absent (0).
+    while (packet.size() >= 4) {
         const std::size_t length =
             4u * ((static_cast<std::size_t>(packet[2]) << 8 | packet[3]) + 1);
         if (length > packet.size()) return;
         RtcpPacketView view;
         view.packet_type = packet[1];
         view.count = packet[0] & 0x1F;
-        view.ssrc = static_cast<std::uint32_t>(packet[4]) << 24 |
-                    static_cast<std::uint32_t>(packet[5]) << 16 |
-                    static_cast<std::uint32_t>(packet[6]) << 8 | packet[7];
+        view.ssrc = length < 8 ? 0
+                               : static_cast<std::uint32_t>(packet[4]) << 24 |
+                                     static_cast<std::uint32_t>(packet[5]) << 16 |
+                                     static_cast<std::uint32_t>(packet[6]) << 8 | packet[7];
         view.body = packet.subspan(4, length - 4);
         fn(view);
         packet = packet.subspan(length);
