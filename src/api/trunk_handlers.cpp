@@ -8,6 +8,8 @@
 #include "common/validation.hpp"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace tl::api {
@@ -59,7 +61,7 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
     }
     if (auto st = r.only({"name", "host", "port", "username", "password", "direction",
                           "transport", "auth_type", "caller_id", "allowed_addresses", "numbers",
-                          "transfer_method", "headers", "is_active"});
+                          "transfer_method", "headers", "is_active", "country_code"});
         !st) {
         return st.error();
     }
@@ -185,6 +187,23 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
             }
         }
     }
+    auto country = r.string("country_code", {.min = 1, .max = 3});
+    if (!country) return country.error();
+    if (country->present) {
+        if (country->has_value()) {
+            const auto& cc = country->value;
+            const bool digits = std::all_of(cc.begin(), cc.end(), [](char c) {
+                return c >= '0' && c <= '9';
+            });
+            if (!digits || cc.front() == '0') {
+                return make_error(Errc::kInvalidRequest,
+                                  "country_code must be a country calling code of 1 to 3 digits "
+                                  "without '+', e.g. \"31\"",
+                                  "country_code");
+            }
+        }
+        trunk.country_code = country->null ? std::nullopt : std::optional(country->value);
+    }
     auto active = r.boolean("is_active", false);
     if (!active) return active.error();
     if (active->present) trunk.is_active = active->value;
@@ -243,6 +262,7 @@ json::object trunk_json(const store::SipTrunk& t,
     o["inbound_username"] = opt(t.inbound_username);
     o["sip_endpoint"] = t.direction == "outbound" ? json::value(nullptr) : json::value(ctx.sip_endpoint);
     o["has_password"] = t.password_sealed.has_value();
+    o["country_code"] = opt(t.country_code);
     o["is_active"] = t.is_active;
     o["created_at"] = t.created_at;
     o["updated_at"] = t.updated_at;

@@ -161,6 +161,9 @@ int run_cli(int argc, char** argv) {
         ->envname("TRUNKLINE_ANSWER_DELAY")
         ->check(CLI::Range(0, 60000))
         ->capture_default_str();
+    serve_cmd->add_flag("--sip-digest-sha256", serve.sip_digest_sha256,
+                        "Also challenge inbound INVITEs with SHA-256 digest (RFC 8760)")
+        ->envname("TRUNKLINE_SIP_DIGEST_SHA256");
     serve_cmd->add_option("--shutdown-timeout", serve.shutdown_timeout_seconds,
                           "Seconds in-flight requests get after SIGTERM")
         ->envname("TRUNKLINE_SHUTDOWN_TIMEOUT")

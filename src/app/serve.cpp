@@ -101,6 +101,7 @@ int run_serve(const ServeOptions& options) {
     edge_options.max_concurrent_calls = options.max_concurrent_calls;
     edge_options.max_calls_per_second = options.max_calls_per_second;
     edge_options.answer_delay = std::chrono::milliseconds(options.answer_delay_ms);
+    edge_options.digest_sha256 = options.sip_digest_sha256;
     auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
     if (!edge) {
         std::cerr << "trunkline: --sip-listen: " << edge.error().message << "\n";

@@ -20,6 +20,7 @@ struct ServeOptions {
     int max_concurrent_calls = 1000;
     int max_calls_per_second = 200;
     int answer_delay_ms = 0;
+    bool sip_digest_sha256 = false;
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

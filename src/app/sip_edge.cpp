@@ -53,8 +53,10 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     edge->speech_ = std::make_unique<voice::SpeechService>(voice::make_espeak_tts(), 1, 256);
     std::array<unsigned char, 32> nonce_secret{};
     randombytes_buf(nonce_secret.data(), nonce_secret.size());
-    edge->router_ = std::make_unique<sip::InboundRouter>(store, secrets, metrics,
-                                                         sip::InboundRouterConfig{}, nonce_secret);
+    sip::InboundRouterConfig router_config;
+    router_config.offer_sha256 = options.digest_sha256;
+    edge->router_ = std::make_unique<sip::InboundRouter>(store, secrets, metrics, router_config,
+                                                         nonce_secret);
     call::CallManagerConfig call_config;
     call_config.media_bind_ip =
         options.sip_listen.host == "::" ? "::" : options.sip_listen.host;

@@ -25,6 +25,7 @@ struct SipEdgeOptions {
     int max_concurrent_calls = 1000;
     int max_calls_per_second = 200;
     std::chrono::milliseconds answer_delay{0};
+    bool digest_sha256 = false;  // also challenge with SHA-256 (docs/adr/0005)
 };
 
 class SipEdge {

@@ -4,7 +4,8 @@
 
 namespace tl::sip {
 
-std::optional<std::string> normalise_dialled_number(std::string_view text) {
+std::optional<std::string> normalise_dialled_number(std::string_view text,
+                                                    std::string_view country_code) {
     if (text.size() > 64) return std::nullopt;
     if (text.size() >= 4 && (text.substr(0, 4) == "tel:" || text.substr(0, 4) == "TEL:")) {
         text.remove_prefix(4);
@@ -31,8 +32,10 @@ std::optional<std::string> normalise_dialled_number(std::string_view text) {
         e164 = "+" + digits.substr(2);  // international dialling prefix
     } else if (digits.size() >= 8 && digits.front() != '0') {
         e164 = "+" + digits;
+    } else if (!country_code.empty() && digits.size() > 1 && digits[0] == '0' && digits[1] != '0') {
+        e164 = "+" + std::string(country_code) + digits.substr(1);  // national, trunk prefix 0
     } else {
-        return std::nullopt;  // national or short numbers need a trunk rule (not built yet)
+        return std::nullopt;  // national numbers need the trunk's country_code; short ones fail
     }
     if (!is_e164(e164)) return std::nullopt;
     return e164;

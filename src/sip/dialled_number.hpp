@@ -9,6 +9,9 @@
 
 namespace tl::sip {
 
-std::optional<std::string> normalise_dialled_number(std::string_view user_part);
+// `country_code` (e.g. "31"), when the trunk has one, turns national numbers with a single
+// leading trunk prefix 0 ("0850835037") into E.164 ("+31850835037").
+std::optional<std::string> normalise_dialled_number(std::string_view user_part,
+                                                    std::string_view country_code = {});
 
 }  // namespace tl::sip

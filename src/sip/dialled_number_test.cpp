@@ -35,5 +35,14 @@ TEST(DialledNumber, NormalisesWhatCarriersSend) {
     }
 }
 
+TEST(DialledNumber, NationalNumbersUseTheTrunksCountryCode) {
+    EXPECT_EQ(normalise_dialled_number("0850835037", "31"), "+31850835037");
+    EXPECT_EQ(normalise_dialled_number("020-1234567", "31"), "+31201234567");
+    EXPECT_EQ(normalise_dialled_number("0031850835037", "31"), "+31850835037");  // international
+    EXPECT_EQ(normalise_dialled_number("+44207123456", "31"), "+44207123456");
+    EXPECT_FALSE(normalise_dialled_number("0850835037"));  // no rule: not routable
+    EXPECT_FALSE(normalise_dialled_number("100", "31"));   // extension
+}
+
 }  // namespace
 }  // namespace tl::sip

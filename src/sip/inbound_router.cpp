@@ -140,8 +140,9 @@ RouteDecision InboundRouter::route_for_trunk(const InviteRequest& invite, store:
         return accepted;
     }
 
-    auto dialled = normalise_dialled_number(invite.request_user);
-    if (!dialled) dialled = normalise_dialled_number(invite.to_user);
+    const std::string country = trunk.country_code.value_or("");
+    auto dialled = normalise_dialled_number(invite.request_user, country);
+    if (!dialled) dialled = normalise_dialled_number(invite.to_user, country);
     if (!dialled) return reject(404, "no_dialled_number");
     if (!trunk.numbers.empty() &&
         std::find(trunk.numbers.begin(), trunk.numbers.end(), *dialled) == trunk.numbers.end()) {

@@ -56,6 +56,8 @@ struct SipTrunk {
     std::vector<SipHeader> headers;              // extra headers on outbound INVITEs
     std::optional<std::string> inbound_username;
     std::optional<std::string> inbound_password_sealed;
+    // Country calling code ("31") for national numbers this trunk delivers ("0850835037").
+    std::optional<std::string> country_code;
     bool is_active = true;
     std::string created_at;
     std::string updated_at;

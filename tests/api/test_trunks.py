@@ -7,7 +7,7 @@ from harness import ServerTestCase, new_uuid
 TRUNK_KEYS = {
     "id", "name", "host", "port", "username", "direction", "transport", "auth_type", "caller_id",
     "allowed_addresses", "numbers", "transfer_method", "headers", "inbound_username",
-    "sip_endpoint", "has_password", "is_active", "created_at", "updated_at",
+    "sip_endpoint", "has_password", "is_active", "created_at", "updated_at", "country_code",
 }
 
 FULL_OUTBOUND = {
@@ -248,3 +248,21 @@ class TestTrunkCrud(TrunkTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestTrunkCountryCode(ServerTestCase):
+    """`country_code` turns national numbers a trunk delivers into E.164 (docs/calls.md)."""
+
+    def test_valid_and_invalid_country_codes(self):
+        r = self.api("POST", "/sip-trunks", {"name": "NL carrier", "direction": "inbound",
+                                             "auth_type": "ip", "allowed_addresses": ["203.0.113.0/24"],
+                                             "country_code": "31"})
+        self.assertStatus(r, 201)
+        trunk_id = r.body["trunk"]["id"]
+        self.assertEqual(r.body["trunk"]["country_code"], "31")
+        for bad in ("+31", "031", "1234", "3a", ""):
+            r = self.api("PATCH", f"/sip-trunks/{trunk_id}", {"country_code": bad})
+            self.assertError(r, 400, "invalid_request", field="country_code", msg=bad)
+        r = self.api("PATCH", f"/sip-trunks/{trunk_id}", {"country_code": None})
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.body["trunk"]["country_code"])

@@ -102,6 +102,22 @@ class TestInboundRouting(SipServerTestCase):
         for method in ("SUBSCRIBE", "MESSAGE", "REFER", "REGISTER"):
             self.assertNotIn(method, allow)
 
+    def test_methods_we_do_not_handle_are_refused(self):
+        for method in ("MESSAGE", "SUBSCRIBE", "REGISTER", "PUBLISH", "INFO"):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                s.settimeout(5)
+                port = s.getsockname()[1]
+                msg = (f"{method} sip:{self.server.sip_host}:{self.server.sip_port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+                       f"From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:{self.server.sip_host}>\r\n"
+                       f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\n"
+                       "Event: presence\r\nContent-Length: 0\r\n\r\n")
+                s.sendto(msg.encode(), (self.server.sip_host, self.server.sip_port))
+                data, _ = s.recvfrom(65535)
+            status = int(data.decode(errors="replace").split(" ", 2)[1])
+            self.assertIn(status, (405, 501), f"{method} answered {status}")
+
 
 class TestPublicAddress(SipServerTestCase):
     # 192.0.2.0/24 is TEST-NET-1: announced only, never sent to (the UAC sends to the real port).
@@ -119,6 +135,24 @@ class TestPublicAddress(SipServerTestCase):
         finally:
             uac.close()
         self.assertGaugesReturnToZero()
+
+
+class TestNationalNumbers(SipServerTestCase):
+    ip_trunk = False
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        r = cls.server.api("POST", "/sip-trunks", {
+            "name": "NL carrier", "direction": "inbound", "auth_type": "ip",
+            "allowed_addresses": ["127.0.0.1"], "country_code": "31"})
+        assert r.status == 201, r
+
+    def test_national_number_reaches_the_e164_number(self):
+        self.sipp("call_hangup.xml", service="0" + DID[3:])  # 0850835037 -> +31850835037
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "ended"), None),
+                             what="an ended call")
+        self.assertEqual(call["assistant_phone"], DID)
 
 
 class TestTcp(SipServerTestCase):

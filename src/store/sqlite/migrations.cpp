@@ -147,7 +147,13 @@ CREATE TRIGGER assistants_delete_revision AFTER DELETE ON assistants BEGIN
 END;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kV1Initial, kV2OrganizationRevision};
+// National numbers (0850835037) become E.164 with the trunk's country calling code.
+constexpr std::string_view kV3TrunkCountryCode = R"sql(
+ALTER TABLE sip_trunks ADD COLUMN country_code TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kV1Initial, kV2OrganizationRevision,
+                                                         kV3TrunkCountryCode};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
