@@ -148,7 +148,10 @@ struct RtpSession::Impl {
         if (started || closed) return;
         started = true;
         const auto now = Clock::now();
-        next_send = now;
+        // Every session ticks on the same 20 ms grid of the steady clock, so one timer wakeup
+        // serves all the calls due at that instant instead of one wakeup (and context switch) per
+        // call per frame. The first frame goes out at once.
+        next_send = now - now.time_since_epoch() % kFrameInterval;
         last_received = now;
         receive_rtp();
         receive_rtcp();
