@@ -8,7 +8,8 @@
 #   --merge    afterwards, merge the inputs that found new coverage into fuzz/corpus/<target>/
 #              (libFuzzer -merge=1: only inputs that add coverage are copied)
 #   --jobs N   ninja jobs for the build (default 1)
-#   TARGET     fuzz_validation, fuzz_api_request, fuzz_config_json (default: all)
+#   TARGET     fuzz_validation, fuzz_api_request, fuzz_config_json, fuzz_sdp, fuzz_sip_auth,
+#              fuzz_rtp (default: all)
 #
 # New inputs go to build-fuzz/fuzz/new-corpus/<target>/, crashes to build-fuzz/fuzz/crashes/; the
 # committed corpus changes only with --merge. A crash stops that target's run and makes the
@@ -22,7 +23,7 @@ seconds=60
 merge=0
 jobs=1
 targets=()
-all_targets=(fuzz_validation fuzz_api_request fuzz_config_json)
+all_targets=(fuzz_validation fuzz_api_request fuzz_config_json fuzz_sdp fuzz_sip_auth fuzz_rtp)
 
 while [[ $# -gt 0 ]]; do
     case $1 in
