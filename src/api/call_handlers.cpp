@@ -41,6 +41,13 @@ json::object call_json(const store::Call& c) {
     boost::system::error_code ec;
     auto messages = json::parse(c.messages_json, ec);
     o["messages"] = ec ? json::value(json::array()) : std::move(messages);
+    json::value transfer = nullptr;
+    if (c.transfer_json) {
+        boost::system::error_code tec;
+        transfer = json::parse(*c.transfer_json, tec);
+        if (tec) transfer = nullptr;
+    }
+    o["transfer"] = std::move(transfer);
     o["created_at"] = c.created_at;
     o["updated_at"] = c.updated_at;
     return o;
@@ -194,6 +201,11 @@ Response control_call(Request& req, ApiContext& ctx) {
     if (ctx.live_calls != nullptr) {
         if (type == "end-call") {
             sent = ctx.live_calls->end_call(req.org_id(), id);
+        } else if (type == "transfer") {
+            const auto* message = body->if_contains("message");
+            sent = ctx.live_calls->transfer(
+                req.org_id(), id, std::string(body->at("destination").as_string()),
+                message && message->is_string() ? std::string(message->as_string()) : "");
         } else if (type == "say") {
             sent = ctx.live_calls->say(req.org_id(), id,
                                        std::string(body->at("content").as_string()),
@@ -201,8 +213,8 @@ Response control_call(Request& req, ApiContext& ctx) {
         } else {
             return Response::error(make_error(
                 Errc::kNotImplemented,
-                fmt::format("'{}' is not available yet: it arrives with the {} work", type,
-                            type == "transfer" ? "call transfer" : "conversation runtime")));
+                fmt::format("'{}' is not available yet: it arrives with the conversation runtime",
+                            type)));
         }
     }
     if (!sent) {

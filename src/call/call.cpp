@@ -9,10 +9,29 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 namespace tl::call {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+
+namespace {
+
+// European ringback (425 Hz, 1 s on, 4 s off; ETSI TR 101 041) played while a transfer rings.
+voice::PcmPtr ringback() {
+    static const voice::PcmPtr tone = [] {
+        auto pcm = std::make_shared<media::Pcm>(5 * 8000, 0);
+        for (int i = 0; i < 8000; ++i) {
+            (*pcm)[static_cast<std::size_t>(i)] =
+                static_cast<std::int16_t>(6000 * std::sin(2 * M_PI * 425 * i / 8000.0));
+        }
+        return pcm;
+    }();
+    return tone;
+}
+
+}  // namespace
 
 Call::Call(CallManager& manager, sip::InviteRequest invite)
     : manager_(manager),
@@ -40,15 +59,62 @@ void Call::on_cancel() {
     });
 }
 
-void Call::on_bye() {
-    asio::post(strand_, [self = shared_from_this()] {
+void Call::on_bye(sip::DialogId dialog) {
+    asio::post(strand_, [self = shared_from_this(), dialog] {
+        if (dialog != self->invite_.dialog) {
+            // The transfer destination hung up: the caller's side ends too.
+            self->record_event("sip.bye", R"({"from":"destination"})");
+            if (self->state_ == State::kBridged) {
+                self->manager_.stack_->bye(self->invite_.dialog);
+                self->finish("ended", "transferred");
+            }
+            return;
+        }
         self->record_event("sip.bye", R"({"from":"caller"})");
-        self->finish("ended", "user_hangup");
+        const bool bridged = self->state_ == State::kBridged;
+        if (self->leg_) self->leg_->hang_up();
+        self->finish("ended", bridged ? "transferred" : "user_hangup");
     });
 }
 
-void Call::on_terminated(int status, std::string phrase) {
-    asio::post(strand_, [self = shared_from_this(), status, phrase = std::move(phrase)] {
+void Call::on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp) {
+    asio::post(strand_, [self = shared_from_this(), dialog, status, phrase = std::move(phrase),
+                         sdp = std::move(sdp)] {
+        if (!self->leg_ || dialog != self->leg_->dialog() ||
+            self->state_ != State::kTransferring) {
+            return;
+        }
+        self->record_event("transfer.response",
+                           json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+        if (status < 200) return;
+        if (status < 300) {
+            if (auto st = self->leg_->answered(sdp, self->rtp_); !st) {
+                return self->transfer_failed(status, "bad_answer");
+            }
+            return self->transfer_connected();
+        }
+        const char* reason = status == 486 || status == 600   ? "busy"
+                             : status == 603                   ? "rejected"
+                             : status == 408 || status == 487  ? "no_answer"
+                             : status == 401 || status == 407  ? "auth_failed"
+                             : status == 404 || status == 484  ? "not_found"
+                                                               : "failed";
+        self->transfer_failed(status, reason);
+    });
+}
+
+void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
+    asio::post(strand_, [self = shared_from_this(), dialog, status, phrase = std::move(phrase)] {
+        if (dialog != self->invite_.dialog) {
+            // A transfer leg's dialog is gone. If it was still ringing and nothing reported an
+            // outcome (no response at all), the transfer failed.
+            if (self->state_ == State::kTransferring && self->leg_ &&
+                dialog == self->leg_->dialog()) {
+                self->transfer_failed(status, "failed");
+            }
+            self->manager_.forget_leg(dialog);
+            return;
+        }
         // The dialog is gone; if nothing ended the call before (e.g. our 200 was never ACKed),
         // end it now so nothing leaks.
         if (self->state_ == State::kEnded) return;
@@ -100,7 +166,10 @@ void Call::hang_up(std::string end_reason) {
 
 void Call::say(std::string text, bool end_after) {
     asio::post(strand_, [self = shared_from_this(), text = std::move(text), end_after] {
-        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
+        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered &&
+            self->state_ != State::kBridged) {
+            return;
+        }
         self->speak(text, end_after);
     });
 }
@@ -122,18 +191,20 @@ std::string Call::assistant_language() const {
     return "en";
 }
 
-void Call::speak(const std::string& text, bool end_after) {
+void Call::speak(const std::string& text, bool end_after, std::function<void()> then) {
     if (text.empty()) {
         if (end_after) hang_up("assistant_ended");
+        if (then) then();
         return;
     }
     record_event("assistant.say", json::serialize(json::object{{"text", text}}));
     manager_.speech_.synthesize(
         text, assistant_language(),
-        [weak = weak_from_this(), end_after](Result<voice::PcmPtr> audio) {
+        [weak = weak_from_this(), end_after, then = std::move(then)](Result<voice::PcmPtr> audio) {
             auto self = weak.lock();
             if (!self) return;
-            asio::post(self->strand_, [self, audio = std::move(audio), end_after]() mutable {
+            asio::post(self->strand_, [self, audio = std::move(audio), end_after,
+                                       then = std::move(then)]() mutable {
                 if (self->state_ == State::kEnded || !self->rtp_) return;
                 if (!audio) {
                     spdlog::warn("[call={}] speech synthesis failed: {}", self->id_,
@@ -141,9 +212,11 @@ void Call::speak(const std::string& text, bool end_after) {
                     self->record_event("assistant.tts_error",
                                        json::serialize(json::object{{"error", audio.error().message}}));
                     if (end_after) self->hang_up("assistant_ended");
+                    if (then) then();
                     return;
                 }
                 if (end_after) self->hang_up_after_playout_ = true;
+                if (then) self->after_playout_ = std::move(then);
                 self->rtp_->play(*audio);
             });
         });
@@ -176,7 +249,18 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
         if (auto self = weak.lock()) {
             asio::post(self->strand_, [self] {
                 if (self->hang_up_after_playout_) self->hang_up("assistant_ended");
+                if (auto then = std::exchange(self->after_playout_, nullptr)) then();
+                // Ringback repeats while the transfer destination rings.
+                if (self->state_ == State::kTransferring && self->leg_ && self->rtp_) {
+                    self->rtp_->play(ringback());
+                }
             });
+        }
+    };
+    // Caller audio goes to the transfer destination once bridged (relay_leg_ is set then).
+    callbacks.on_audio = [weak](std::span<const std::int16_t> frame) {
+        if (auto self = weak.lock()) {
+            if (auto leg = self->relay_leg_.load()) leg->relay_to_destination(frame);
         }
     };
     return callbacks;
@@ -289,11 +373,142 @@ void Call::answer() {
     }
 }
 
+void Call::transfer(std::string destination, std::string message) {
+    asio::post(strand_, [self = shared_from_this(), destination = std::move(destination),
+                         message = std::move(message)] {
+        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
+        self->state_ = State::kTransferring;
+        self->transfer_ = json::object{{"destination", destination},
+                                       {"method", "bridge"},
+                                       {"status", "requested"},
+                                       {"sip_code", nullptr},
+                                       {"reason", nullptr},
+                                       {"requested_at", now_iso8601()},
+                                       {"connected_at", nullptr}};
+        self->save_transfer();
+        self->record_event("transfer.requested",
+                           json::serialize(json::object{{"destination", destination},
+                                                        {"method", "bridge"}}));
+        self->rtp_->flush();
+        const bool has_message = !message.empty();
+        self->speak(message, false, [self, has_message] {
+            if (self->state_ != State::kTransferring) return;
+            if (has_message) self->record_event("transfer.message_played", "{}");
+            self->dial_transfer();
+        });
+    });
+}
+
+Result<BridgeTarget> Call::transfer_target() {
+    const std::string destination(transfer_.at("destination").as_string());
+    BridgeTarget target;
+    target.destination = destination;
+    const std::string caller = route_->caller.empty() ? "trunkline" : route_->caller;
+    const auto host = manager_.config_.media_public_ip;
+    if (destination.rfind("sip:", 0) == 0 || destination.rfind("sips:", 0) == 0) {
+        target.invite.request_uri = destination;
+        target.invite.from_uri = "sip:" + caller + "@" + host;
+        return target;
+    }
+    // E.164 or tel: goes out through the number's transfer trunk.
+    const std::string number = destination.rfind("tel:", 0) == 0
+                                   ? destination.substr(4, destination.find(';') - 4)
+                                   : destination;
+    if (!route_->number || !route_->number->transfer_trunk_id) {
+        return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+    }
+    auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
+    if (!trunk) return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+    target.invite.request_uri = fmt::format("sip:{}@{}:{}{}", number, trunk->host, trunk->port,
+                                            trunk->transport == "tcp" ? ";transport=tcp" : "");
+    target.invite.from_uri = "sip:" + trunk->caller_id.value_or(caller) + "@" + host;
+    for (const auto& h : trunk->headers) target.invite.headers.push_back({h.name, h.value});
+    if (trunk->auth_type == "digest" && trunk->username && trunk->password_sealed) {
+        auto password = manager_.secrets_.unseal(*trunk->password_sealed);
+        if (!password) return make_error(Errc::kInternal, "trunk_secret_unavailable");
+        target.invite.auth_username = *trunk->username;
+        target.invite.auth_password = std::move(*password);
+    }
+    return target;
+}
+
+void Call::dial_transfer() {
+    auto target = transfer_target();
+    if (!target) return transfer_failed(0, target.error().message);
+    leg_ = std::make_shared<BridgeLeg>(
+        manager_.io_, *manager_.stack_, manager_.ports_,
+        MediaSettings{manager_.config_.media_bind_ip, manager_.config_.media_public_ip,
+                      manager_.config_.rtp_timeout});
+    record_event("transfer.invite",
+                 json::serialize(json::object{{"uri", target->invite.request_uri}}));
+    auto dialog = leg_->dial(std::move(*target));
+    if (!dialog) {
+        leg_.reset();
+        return transfer_failed(0, "no_rtp_ports");
+    }
+    manager_.attach_leg(*dialog, shared_from_this());
+    manager_.rtp_ports_.add(2);
+    rtp_->play(ringback());
+    transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, manager_.config_.transfer_ring_timeout);
+    transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        // No answer in time: cancel the leg; its 487 then reports the failure.
+        if (!ec && self->state_ == State::kTransferring && self->leg_) self->leg_->hang_up();
+    });
+}
+
+void Call::transfer_connected() {
+    if (transfer_timer_) transfer_timer_->cancel();
+    rtp_->flush();  // stop the ringback
+    relay_leg_.store(leg_);
+    state_ = State::kBridged;
+    transfer_["status"] = "connected";
+    transfer_["sip_code"] = 200;
+    transfer_["connected_at"] = now_iso8601();
+    save_transfer();
+    record_event("transfer.bridged", "{}");
+}
+
+void Call::transfer_failed(int sip_code, std::string reason) {
+    if (state_ != State::kTransferring) return;
+    if (transfer_timer_) transfer_timer_->cancel();
+    close_leg();
+    state_ = State::kInProgress;
+    transfer_["status"] = "failed";
+    transfer_["sip_code"] = sip_code == 0 ? json::value(nullptr) : json::value(sip_code);
+    transfer_["reason"] = reason;
+    save_transfer();
+    record_event("transfer.failed", json::serialize(json::object{{"sip_code", sip_code},
+                                                                 {"reason", reason}}));
+    // Never silent: the caller is back with the assistant and told so.
+    if (rtp_) rtp_->flush();
+    speak("I'm sorry, the transfer did not go through. I am still here to help you.", false);
+}
+
+void Call::close_leg() {
+    relay_leg_.store(nullptr);
+    if (leg_) {
+        if (leg_->bridged() || state_ != State::kEnded) leg_->hang_up();
+        leg_->close();
+        manager_.rtp_ports_.add(-2);
+        leg_.reset();
+    }
+}
+
+void Call::save_transfer() {
+    if (!record_) return;
+    record_->transfer_json = json::serialize(transfer_);
+    record_->updated_at = now_iso8601();
+    if (auto st = manager_.store_.update_call(*record_); !st) {
+        spdlog::warn("[call={}] cannot store the transfer: {}", id_, st.error().message);
+    }
+}
+
 void Call::finish(std::string status, std::string end_reason) {
     if (state_ == State::kEnded) return;
     const bool was_answered = state_ != State::kRouting;
     state_ = State::kEnded;
     if (ring_timer_) ring_timer_->cancel();
+    close_leg();
     if (rtp_) {
         rtp_->stop();
         rtp_.reset();

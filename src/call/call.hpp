@@ -2,6 +2,7 @@
 // One inbound call: its SIP dialog, its media stream and its record. All state lives on the
 // call's strand, so a Call holds no mutex (STYLE.md "Concurrency").
 
+#include "call/bridge_leg.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
 #include "sip/inbound_router.hpp"
@@ -13,7 +14,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <boost/json/object.hpp>
+
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,11 +35,13 @@ public:
     void start();
     void on_ack();
     void on_cancel();
-    void on_bye();
+    void on_bye(sip::DialogId dialog);
+    void on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp);
     void on_reinvite(sip::InviteRequest invite);
-    void on_terminated(int status, std::string phrase);
+    void on_terminated(sip::DialogId dialog, int status, std::string phrase);
     void hang_up(std::string end_reason);
     void say(std::string text, bool end_after);
+    void transfer(std::string destination, std::string message);
 
     const std::string& id() const { return id_; }
     sip::DialogId dialog() const { return invite_.dialog; }
@@ -42,13 +49,19 @@ public:
     const std::string& org_id() const { return org_id_; }
 
 private:
-    enum class State { kRouting, kAnswered, kInProgress, kEnded };
+    enum class State { kRouting, kAnswered, kInProgress, kTransferring, kBridged, kEnded };
 
     void route_and_answer();
     void answer();
     media::RtpSession::Callbacks rtp_callbacks();
     void reject(const sip::Reply& reply, std::string reason);
-    void speak(const std::string& text, bool end_after);
+    void speak(const std::string& text, bool end_after, std::function<void()> then = {});
+    void dial_transfer();
+    void transfer_failed(int sip_code, std::string reason);
+    void transfer_connected();
+    void save_transfer();
+    void close_leg();
+    Result<BridgeTarget> transfer_target();
     void finish(std::string status, std::string end_reason);
     void record_event(std::string type, std::string data_json);
     std::string assistant_language() const;
@@ -67,6 +80,12 @@ private:
     std::unique_ptr<boost::asio::steady_timer> ring_timer_;
     media::LocalMedia local_media_;
     bool hang_up_after_playout_ = false;
+    std::function<void()> after_playout_;
+    // Transfer (bridge): the outbound leg, reachable from the caller's RTP strand for relaying.
+    std::shared_ptr<BridgeLeg> leg_;
+    std::atomic<std::shared_ptr<BridgeLeg>> relay_leg_;
+    std::unique_ptr<boost::asio::steady_timer> transfer_timer_;
+    boost::json::object transfer_;
     std::chrono::steady_clock::time_point answered_at_{};
 };
 

@@ -12,6 +12,7 @@ CallManager::CallManager(boost::asio::io_context& io,
                          store::Store& store,
                          sip::InboundRouter& router,
                          voice::SpeechService& speech,
+                         const store::SecretBox& secrets,
                          std::shared_ptr<media::PortPool> ports,
                          metrics::Registry& metrics,
                          CallManagerConfig config)
@@ -19,6 +20,7 @@ CallManager::CallManager(boost::asio::io_context& io,
       store_(store),
       router_(router),
       speech_(speech),
+      secrets_(secrets),
       ports_(std::move(ports)),
       config_(std::move(config)),
       active_calls_(metrics.gauge("trunkline_active_calls", "Calls being set up or in progress.")),
@@ -82,18 +84,37 @@ void CallManager::on_cancel(sip::DialogId dialog) {
 }
 
 void CallManager::on_bye(sip::DialogId dialog) {
-    if (auto call = find(dialog)) call->on_bye();
+    if (auto call = find(dialog)) call->on_bye(dialog);
 }
 
 void CallManager::on_terminated(sip::DialogId dialog, int status, const std::string& phrase) {
     dialogs_.add(-1);
-    if (auto call = find(dialog)) call->on_terminated(status, phrase);
+    if (auto call = find(dialog)) call->on_terminated(dialog, status, phrase);
+}
+
+void CallManager::on_response(sip::DialogId dialog,
+                              int status,
+                              const std::string& phrase,
+                              const std::string& sdp) {
+    if (auto call = find(dialog)) call->on_leg_response(dialog, status, phrase, sdp);
+}
+
+void CallManager::attach_leg(sip::DialogId dialog, const std::shared_ptr<Call>& call) {
+    dialogs_.add(1);
+    std::lock_guard lock(mutex_);
+    legs_[dialog] = call;
+}
+
+void CallManager::forget_leg(sip::DialogId dialog) {
+    std::lock_guard lock(mutex_);
+    legs_.erase(dialog);
 }
 
 std::shared_ptr<Call> CallManager::find(sip::DialogId dialog) const {
     std::lock_guard lock(mutex_);
-    const auto it = by_dialog_.find(dialog);
-    return it == by_dialog_.end() ? nullptr : it->second;
+    if (const auto it = by_dialog_.find(dialog); it != by_dialog_.end()) return it->second;
+    if (const auto leg = legs_.find(dialog); leg != legs_.end()) return leg->second;
+    return nullptr;
 }
 
 std::shared_ptr<Call> CallManager::find_by_id(const std::string& org_id,
@@ -123,6 +144,16 @@ Status CallManager::end_call(const std::string& org_id, const std::string& call_
     auto call = find_by_id(org_id, call_id);
     if (!call) return make_error(Errc::kNotFound, "call is not live");
     call->hang_up("assistant_ended");
+    return {};
+}
+
+Status CallManager::transfer(const std::string& org_id,
+                             const std::string& call_id,
+                             const std::string& destination,
+                             const std::string& message) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->transfer(destination, message);
     return {};
 }
 

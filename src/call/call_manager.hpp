@@ -11,6 +11,7 @@
 #include "sip/inbound_router.hpp"
 #include "sip/sip_types.hpp"
 #include "sip/stack/sip_stack.hpp"
+#include "store/secret_box.hpp"
 #include "store/store.hpp"
 #include "voice/text_to_speech.hpp"
 
@@ -32,6 +33,7 @@ struct CallManagerConfig {
     int max_concurrent_calls = 1000;
     int max_calls_per_second = 200;
     std::chrono::milliseconds answer_delay{0};  // ring (180) this long before answering
+    std::chrono::milliseconds transfer_ring_timeout{30'000};  // a transfer leg rings this long
 };
 
 class Call;
@@ -44,6 +46,7 @@ public:
                 store::Store& store,
                 sip::InboundRouter& router,
                 voice::SpeechService& speech,
+                const store::SecretBox& secrets,
                 std::shared_ptr<media::PortPool> ports,
                 metrics::Registry& metrics,
                 CallManagerConfig config);
@@ -58,9 +61,17 @@ public:
     void on_cancel(sip::DialogId dialog) override;
     void on_bye(sip::DialogId dialog) override;
     void on_terminated(sip::DialogId dialog, int status, const std::string& phrase) override;
+    void on_response(sip::DialogId dialog,
+                     int status,
+                     const std::string& phrase,
+                     const std::string& sdp) override;
 
     // CallControl (any thread)
     Status end_call(const std::string& org_id, const std::string& call_id) override;
+    Status transfer(const std::string& org_id,
+                    const std::string& call_id,
+                    const std::string& destination,
+                    const std::string& message) override;
     Status say(const std::string& org_id,
                const std::string& call_id,
                const std::string& text,
@@ -77,12 +88,15 @@ private:
     std::shared_ptr<Call> find_by_id(const std::string& org_id, const std::string& call_id) const;
     void register_call(const std::shared_ptr<Call>& call);  // answered: reachable by id
     void forget(const Call& call);
+    void attach_leg(sip::DialogId dialog, const std::shared_ptr<Call>& call);  // outbound leg
+    void forget_leg(sip::DialogId dialog);
     bool admit();  // overload protection: concurrency and setup rate
 
     boost::asio::io_context& io_;
     store::Store& store_;
     sip::InboundRouter& router_;
     voice::SpeechService& speech_;
+    const store::SecretBox& secrets_;
     std::shared_ptr<media::PortPool> ports_;
     CallManagerConfig config_;
     sip::SipStack* stack_ = nullptr;
@@ -96,6 +110,8 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> by_dialog_;
     std::unordered_map<std::string, std::shared_ptr<Call>> by_id_;
+    // Outbound transfer legs, until their dialog terminates (which may be after the call ended).
+    std::unordered_map<sip::DialogId, std::shared_ptr<Call>> legs_;
     std::chrono::steady_clock::time_point rate_window_start_{};
     int rate_window_count_ = 0;
 };

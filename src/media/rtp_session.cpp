@@ -554,4 +554,6 @@ RtpStats RtpSession::stats() const {
 
 bool RtpSession::playing() const { return impl_->queued_buffers.load() > 0; }
 
+int RtpSession::queued() const { return impl_->queued_buffers.load(); }
+
 }  // namespace tl::media

@@ -80,6 +80,7 @@ public:
     int local_port() const;
     RtpStats stats() const;  // a snapshot (atomics), any thread
     bool playing() const;    // audio (not silence) queued or being sent
+    int queued() const;      // buffers waiting in the play queue (a bridge drops frames beyond a few)
 
 private:
     struct Impl;

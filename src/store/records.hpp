@@ -106,6 +106,9 @@ struct Call {
     std::optional<std::string> sip_call_id;
     std::string created_at;
     std::string updated_at;
+    // The last transfer: {destination, method, status, sip_code, reason, requested_at,
+    // connected_at} as JSON, absent when none was requested.
+    std::optional<std::string> transfer_json;
 };
 
 struct CallEvent {

@@ -152,8 +152,13 @@ constexpr std::string_view kV3TrunkCountryCode = R"sql(
 ALTER TABLE sip_trunks ADD COLUMN country_code TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kV1Initial, kV2OrganizationRevision,
-                                                         kV3TrunkCountryCode};
+// The outcome of a call's transfer, shown on the call record.
+constexpr std::string_view kV4CallTransfer = R"sql(
+ALTER TABLE calls ADD COLUMN transfer_json TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kV1Initial, kV2OrganizationRevision,
+                                                         kV3TrunkCountryCode, kV4CallTransfer};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

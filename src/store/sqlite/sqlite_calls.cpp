@@ -11,9 +11,9 @@ namespace {
 const std::string kCallColumns =
     "id, org_id, direction, status, caller_phone, assistant_phone, assistant_id, number_id,"
     " trunk_id, end_reason, error, started_at, ended_at, duration_seconds, messages_json,"
-    " sip_call_id, created_at, updated_at";
+    " sip_call_id, created_at, updated_at, transfer_json";
 const std::string kInsertCall = "INSERT INTO calls (" + kCallColumns +
-                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const std::string kSelectCall =
     "SELECT " + kCallColumns + " FROM calls WHERE org_id = ? AND id = ?";
 
@@ -47,6 +47,7 @@ Call read_call(const Statement& row) {
     c.duration_seconds = row.opt_int64(13);
     c.messages_json = row.text(14);
     c.sip_call_id = row.opt_text(15);
+    c.transfer_json = row.opt_text(18);
     c.created_at = row.text(16);
     c.updated_at = row.text(17);
     return c;
@@ -61,7 +62,7 @@ Status SqliteStore::create_call(const Call& c) {
         stmt->bind_all(c.id, c.org_id, c.direction, c.status, c.caller_phone, c.assistant_phone,
                        c.assistant_id, c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at,
                        c.ended_at, c.duration_seconds, c.messages_json, c.sip_call_id, c.created_at,
-                       c.updated_at);
+                       c.updated_at, c.transfer_json);
         if (auto done = stmt->run("create call"); !done) {
             return insert_error(done.error(), "a call");
         }
@@ -116,12 +117,12 @@ Status SqliteStore::update_call(const Call& c) {
             "UPDATE calls SET direction = ?, status = ?, caller_phone = ?, assistant_phone = ?,"
             " assistant_id = ?, number_id = ?, trunk_id = ?, end_reason = ?, error = ?,"
             " started_at = ?, ended_at = ?, duration_seconds = ?, messages_json = ?,"
-            " sip_call_id = ?, updated_at = ? WHERE org_id = ? AND id = ?");
+            " sip_call_id = ?, updated_at = ?, transfer_json = ? WHERE org_id = ? AND id = ?");
         if (!stmt) return stmt.error();
         stmt->bind_all(c.direction, c.status, c.caller_phone, c.assistant_phone, c.assistant_id,
                        c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at, c.ended_at,
-                       c.duration_seconds, c.messages_json, c.sip_call_id, c.updated_at, c.org_id,
-                       c.id);
+                       c.duration_seconds, c.messages_json, c.sip_call_id, c.updated_at,
+                       c.transfer_json, c.org_id, c.id);
         return run_on_one_row(*stmt, "update call", "call");
     });
 }

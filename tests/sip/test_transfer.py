@@ -1,0 +1,150 @@
+"""Bridge transfers by API: the caller reaches a person on another system through the number's
+transfer trunk (digest auth), hears them through the bridge, and a refused transfer returns the
+caller to the assistant with the reason recorded."""
+
+import os
+import subprocess
+import threading
+import time
+import unittest
+
+from sip_harness import (DID, SCENARIOS, SIPP, SipServerTestCase, Uac, free_udp_port, harness,
+                         rtp_range, transcribe)
+
+DESK = "+31201234567"
+DESK_GREETING = "This is the billing department, how can I help?"
+
+
+class TransferTestCase(SipServerTestCase):
+    destination_port = None  # set by subclasses: where the transfer trunk points
+
+    def place_call_and_transfer(self, destination, seconds, transfer_after=2.0):
+        """Calls DID, asks for a transfer after `transfer_after` s, records `seconds` in all."""
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        result = {}
+        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(seconds)))
+        caller.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        time.sleep(transfer_after)
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "transfer", "destination": destination,
+                             "message": "One moment please."})
+        self.assertEqual(r.status, 200, r)
+        caller.join(timeout=seconds + 30)
+        uac.close()
+        self.assertEqual(result.get("status"), 200)
+        ended = self.wait_for(
+            lambda: (lambda c: c if c["status"] == "ended" else None)(
+                self.server.api("GET", f"/calls/{call['id']}").body),
+            what="the call to end")
+        return uac, ended
+
+
+class TestTransferToAnotherSystem(TransferTestCase):
+    """The "PBX" is a second Trunkline whose inbound trunk demands digest credentials and whose
+    assistant greets as the billing desk: what the caller hears after the transfer is the desk."""
+
+    @classmethod
+    def setUpClass(cls):
+        desk = harness.Server()
+        desk.extra_args += ["--rtp-ports", rtp_range()]
+        desk.start()
+        cls.desk = desk
+        r = desk.api("POST", "/sip-trunks", {"name": "from trunkline", "direction": "inbound"})
+        assert r.status == 201, r
+        cls.desk_user = r.body["trunk"]["inbound_username"]
+        cls.desk_password = r.body["trunk"]["inbound_password"]
+        a = desk.api("POST", "/assistants", {"name": "Desk", "first_message": DESK_GREETING})
+        desk.api("POST", "/numbers", {"phone_number": DESK,
+                                      "assistant_id": a.body["assistant"]["id"]})
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.desk.stop()
+        cls.desk.cleanup()
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        srv = cls.server
+        trunk = srv.api("POST", "/sip-trunks", {
+            "name": "Billing PBX", "host": "127.0.0.1", "port": cls.desk.sip_port,
+            "username": cls.desk_user, "password": cls.desk_password,
+            "caller_id": "+31850835037"})
+        assert trunk.status == 201, trunk
+        numbers = srv.api("GET", "/numbers").body["numbers"]
+        number = next(n for n in numbers if n["phone_number"] == DID)
+        r = srv.api("PATCH", f"/numbers/{number['id']}",
+                    {"transfer_trunk_id": trunk.body["trunk"]["id"]})
+        assert r.status == 200, r
+
+    def test_caller_is_bridged_to_the_destination_and_hears_it(self):
+        uac, call = self.place_call_and_transfer(DESK, seconds=12)
+        transfer = call["transfer"]
+        self.assertEqual(transfer["status"], "connected", call["events"])
+        self.assertEqual(transfer["method"], "bridge")
+        self.assertEqual(transfer["sip_code"], 200)
+        self.assertEqual(transfer["destination"], DESK)
+        self.assertIsNotNone(transfer["connected_at"])
+        types = [e["type"] for e in call["events"]]
+        for expected in ("transfer.requested", "transfer.message_played", "transfer.invite",
+                         "transfer.bridged"):
+            self.assertIn(expected, types)
+        self.assertEqual(call["status"], "ended")
+        self.assertEqual(call["end_reason"], "transferred")
+        # The desk greets as soon as it answers: its words, through the bridge, are in what the
+        # caller recorded after our own greeting and "One moment please".
+        heard = transcribe(uac.pcm(), DESK_GREETING.lower().replace(",", "").replace("?", "").split()
+                           + ["welcome", "acme", "support", "one", "moment", "please", "sales"])
+        self.assertTrue({"billing", "department"} & set(heard.split()), heard)
+        # The desk saw the call arrive from the caller ID of the trunk.
+        desk_calls = self.desk.api("GET", "/calls").body["calls"]
+        self.assertEqual(desk_calls[0]["caller_phone"], "+31850835037")
+        self.assertGaugesReturnToZero()
+
+
+class TestTransferRefused(TransferTestCase):
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        cls.pbx_port = free_udp_port()
+        cls.pbx = subprocess.Popen(
+            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_busy.xml"), "-i", "127.0.0.1",
+             "-p", str(cls.pbx_port), "-m", "1", "-timeout", "60s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pbx.kill()
+        cls.pbx.wait()
+        super().tearDownClass()
+
+    def test_busy_destination_returns_the_caller_to_the_assistant(self):
+        uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
+                                                 seconds=9)
+        transfer = call["transfer"]
+        self.assertEqual(transfer["status"], "failed", call["events"])
+        self.assertEqual(transfer["sip_code"], 486)
+        self.assertEqual(transfer["reason"], "busy")
+        # The call went on with the assistant (the caller hung up, not the transfer).
+        self.assertEqual(call["end_reason"], "user_hangup")
+        self.assertIn("transfer.failed", [e["type"] for e in call["events"]])
+        heard = transcribe(uac.pcm()[-5 * 16000:], ["sorry", "the", "transfer", "did", "not", "go",
+                                                    "through", "still", "here", "help", "billing"])
+        self.assertTrue({"sorry", "transfer", "through", "did", "not", "still"} & set(heard.split()),
+                        heard)
+        self.assertGaugesReturnToZero()
+
+    def test_e164_destination_without_a_transfer_trunk_fails_cleanly(self):
+        uac, call = self.place_call_and_transfer("+31612345678", seconds=6)
+        self.assertEqual(call["transfer"]["status"], "failed")
+        self.assertEqual(call["transfer"]["reason"], "no_transfer_trunk")
+        self.assertGaugesReturnToZero()
+
+
+if __name__ == "__main__":
+    unittest.main()
