@@ -379,7 +379,7 @@ void Call::transfer(std::string destination, std::string message) {
         if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
         self->state_ = State::kTransferring;
         self->transfer_ = json::object{{"destination", destination},
-                                       {"method", "bridge"},
+                                       {"method", self->transfer_method()},
                                        {"status", "requested"},
                                        {"sip_code", nullptr},
                                        {"reason", nullptr},
@@ -388,15 +388,74 @@ void Call::transfer(std::string destination, std::string message) {
         self->save_transfer();
         self->record_event("transfer.requested",
                            json::serialize(json::object{{"destination", destination},
-                                                        {"method", "bridge"}}));
+                                                        {"method", self->transfer_.at("method")}}));
         self->rtp_->flush();
         const bool has_message = !message.empty();
         self->speak(message, false, [self, has_message] {
             if (self->state_ != State::kTransferring) return;
             if (has_message) self->record_event("transfer.message_played", "{}");
-            self->dial_transfer();
+            if (self->transfer_.at("method").as_string() == "bridge") {
+                self->dial_transfer();
+            } else {
+                self->send_refer();
+            }
         });
     });
+}
+
+// The number's transfer trunk decides how (bridge | refer | auto); without one, bridge.
+std::string Call::transfer_method() {
+    if (!route_ || !route_->number || !route_->number->transfer_trunk_id) return "bridge";
+    auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
+    return trunk ? trunk->transfer_method : "bridge";
+}
+
+void Call::send_refer() {
+    const std::string destination(transfer_.at("destination").as_string());
+    // RFC 3515 Refer-To, with a tel: target kept as tel: (RFC 3966), never "sip:tel:...".
+    const std::string target = destination.rfind("sip:", 0) == 0 ||
+                                       destination.rfind("sips:", 0) == 0 ||
+                                       destination.rfind("tel:", 0) == 0
+                                   ? destination
+                                   : "tel:" + destination;
+    const std::string by = route_->dialled.empty() ? "trunkline" : route_->dialled;
+    record_event("transfer.refer_sent", json::serialize(json::object{{"refer_to", target}}));
+    manager_.stack_->refer(invite_.dialog, "<" + target + ">",
+                           "<sip:" + by + "@" + manager_.config_.media_public_ip + ">");
+    transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, std::chrono::seconds(32));
+    transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        // No final NOTIFY in time (RFC 3515 leaves it to the transferor): give up on REFER.
+        if (!ec && self->state_ == State::kTransferring && !self->leg_) self->refer_failed(408);
+    });
+}
+
+void Call::on_refer_progress(int status, bool from_notify) {
+    asio::post(strand_, [self = shared_from_this(), status, from_notify] {
+        if (self->state_ != State::kTransferring || self->leg_) return;
+        self->record_event(from_notify ? "transfer.notify" : "transfer.refer_response",
+                           json::serialize(json::object{{"status", status}}));
+        if (status < 200 || (!from_notify && status < 300)) return;  // 202 or progress
+        if (status >= 300) return self->refer_failed(status);
+        // The far end connected the caller to the target: our part is done.
+        if (self->transfer_timer_) self->transfer_timer_->cancel();
+        self->transfer_["status"] = "connected";
+        self->transfer_["sip_code"] = status;
+        self->transfer_["connected_at"] = now_iso8601();
+        self->save_transfer();
+        self->manager_.stack_->bye(self->invite_.dialog);
+        self->record_event("sip.bye", R"({"from":"trunkline"})");
+        self->finish("ended", "transferred");
+    });
+}
+
+void Call::refer_failed(int sip_code) {
+    if (transfer_timer_) transfer_timer_->cancel();
+    if (transfer_.at("method").as_string() == "auto") {
+        // The far end refused REFER (405/501/403/603 or a failing NOTIFY): bridge instead.
+        record_event("transfer.fallback", json::serialize(json::object{{"refer_status", sip_code}}));
+        return dial_transfer();
+    }
+    transfer_failed(sip_code, sip_code == 408 ? "no_answer" : "refer_rejected");
 }
 
 Result<BridgeTarget> Call::transfer_target() {

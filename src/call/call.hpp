@@ -37,6 +37,7 @@ public:
     void on_cancel();
     void on_bye(sip::DialogId dialog);
     void on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp);
+    void on_refer_progress(int status, bool from_notify);
     void on_reinvite(sip::InviteRequest invite);
     void on_terminated(sip::DialogId dialog, int status, std::string phrase);
     void hang_up(std::string end_reason);
@@ -57,6 +58,9 @@ private:
     void reject(const sip::Reply& reply, std::string reason);
     void speak(const std::string& text, bool end_after, std::function<void()> then = {});
     void dial_transfer();
+    void send_refer();
+    void refer_failed(int sip_code);
+    std::string transfer_method();
     void transfer_failed(int sip_code, std::string reason);
     void transfer_connected();
     void save_transfer();

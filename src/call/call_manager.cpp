@@ -99,6 +99,10 @@ void CallManager::on_response(sip::DialogId dialog,
     if (auto call = find(dialog)) call->on_leg_response(dialog, status, phrase, sdp);
 }
 
+void CallManager::on_refer_progress(sip::DialogId dialog, int status, bool from_notify) {
+    if (auto call = find(dialog)) call->on_refer_progress(status, from_notify);
+}
+
 void CallManager::attach_leg(sip::DialogId dialog, const std::shared_ptr<Call>& call) {
     dialogs_.add(1);
     std::lock_guard lock(mutex_);

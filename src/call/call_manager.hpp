@@ -61,6 +61,7 @@ public:
     void on_cancel(sip::DialogId dialog) override;
     void on_bye(sip::DialogId dialog) override;
     void on_terminated(sip::DialogId dialog, int status, const std::string& phrase) override;
+    void on_refer_progress(sip::DialogId dialog, int status, bool from_notify) override;
     void on_response(sip::DialogId dialog,
                      int status,
                      const std::string& phrase,

@@ -70,6 +70,10 @@ public:
                              int status,
                              const std::string& phrase,
                              const std::string& sdp) {}
+    // Progress of a REFER we sent on `dialog` (RFC 3515): the REFER's own response
+    // (`from_notify` false: 202 accepted, or a refusal), then the status lines the far end reports
+    // in NOTIFY message/sipfrag bodies (`from_notify` true), up to a final one (>= 200).
+    virtual void on_refer_progress(DialogId dialog, int status, bool from_notify) {}
     // The dialog is gone (after BYE either way, a final error response, or a CANCEL).
     virtual void on_terminated(DialogId dialog, int status, const std::string& phrase) = 0;
 };

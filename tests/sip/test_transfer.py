@@ -41,9 +41,19 @@ class TransferTestCase(SipServerTestCase):
         return uac, ended
 
 
-class TestTransferToAnotherSystem(TransferTestCase):
+def use_transfer_trunk(srv, trunk_body):
+    trunk = srv.api("POST", "/sip-trunks", trunk_body)
+    assert trunk.status == 201, trunk
+    numbers = srv.api("GET", "/numbers").body["numbers"]
+    number = next(n for n in numbers if n["phone_number"] == DID)
+    r = srv.api("PATCH", f"/numbers/{number['id']}", {"transfer_trunk_id": trunk.body["trunk"]["id"]})
+    assert r.status == 200, r
+
+
+class DeskTestCase(TransferTestCase):
     """The "PBX" is a second Trunkline whose inbound trunk demands digest credentials and whose
     assistant greets as the billing desk: what the caller hears after the transfer is the desk."""
+    transfer_method = "bridge"
 
     @classmethod
     def setUpClass(cls):
@@ -69,17 +79,13 @@ class TestTransferToAnotherSystem(TransferTestCase):
     @classmethod
     def setUpServer(cls):
         super().setUpServer()
-        srv = cls.server
-        trunk = srv.api("POST", "/sip-trunks", {
+        use_transfer_trunk(cls.server, {
             "name": "Billing PBX", "host": "127.0.0.1", "port": cls.desk.sip_port,
             "username": cls.desk_user, "password": cls.desk_password,
-            "caller_id": "+31850835037"})
-        assert trunk.status == 201, trunk
-        numbers = srv.api("GET", "/numbers").body["numbers"]
-        number = next(n for n in numbers if n["phone_number"] == DID)
-        r = srv.api("PATCH", f"/numbers/{number['id']}",
-                    {"transfer_trunk_id": trunk.body["trunk"]["id"]})
-        assert r.status == 200, r
+            "caller_id": "+31850835037", "transfer_method": cls.transfer_method})
+
+
+class TestTransferToAnotherSystem(DeskTestCase):
 
     def test_caller_is_bridged_to_the_destination_and_hears_it(self):
         uac, call = self.place_call_and_transfer(DESK, seconds=12)
@@ -143,6 +149,56 @@ class TestTransferRefused(TransferTestCase):
         uac, call = self.place_call_and_transfer("+31612345678", seconds=6)
         self.assertEqual(call["transfer"]["status"], "failed")
         self.assertEqual(call["transfer"]["reason"], "no_transfer_trunk")
+        self.assertGaugesReturnToZero()
+
+
+class TestReferTransfer(TransferTestCase):
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        use_transfer_trunk(cls.server, {"name": "Carrier", "host": "127.0.0.1", "port": 5,
+                                        "auth_type": "ip", "transfer_method": "refer"})
+
+    def test_refer_accepted_and_notified_ends_our_leg(self):
+        # The caller side (sipp) checks Refer-To is <tel:+31612345678> and Referred-By is set.
+        proc = self.sipp("refer_accept.xml", wait=False)
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "transfer", "destination": "tel:+31612345678"})
+        self.assertEqual(r.status, 200, r)
+        self.finish_sipp(proc)
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["end_reason"], "transferred")
+        self.assertEqual(ended["transfer"]["method"], "refer")
+        self.assertEqual(ended["transfer"]["status"], "connected")
+        types = [e["type"] for e in ended["events"]]
+        for expected in ("transfer.refer_sent", "transfer.refer_response", "transfer.notify"):
+            self.assertIn(expected, types)
+        self.assertGaugesReturnToZero()
+
+
+class TestAutoFallsBackToBridge(DeskTestCase):
+    transfer_method = "auto"
+
+    def test_refused_refer_falls_back_to_the_bridge(self):
+        proc = self.sipp("refer_reject.xml", wait=False)
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "transfer", "destination": DESK})
+        self.assertEqual(r.status, 200, r)
+        self.finish_sipp(proc)
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["transfer"]["method"], "auto")
+        self.assertEqual(ended["transfer"]["status"], "connected", ended["events"])
+        self.assertEqual(ended["end_reason"], "transferred")
+        types = [e["type"] for e in ended["events"]]
+        self.assertIn("transfer.fallback", types)
+        self.assertLess(types.index("transfer.fallback"), types.index("transfer.bridged"))
         self.assertGaugesReturnToZero()
 
 

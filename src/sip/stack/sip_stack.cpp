@@ -128,6 +128,12 @@ struct SipStack::Impl {
             case nua_r_invite:
                 if (hmagic) handle_invite_response(id_of(hmagic), nh, status, phrase, sip);
                 return;
+            case nua_r_refer:
+                if (hmagic && status >= 200) events.on_refer_progress(id_of(hmagic), status, false);
+                return;
+            case nua_i_notify:
+                if (hmagic) handle_notify(id_of(hmagic), sip);
+                return;
             case nua_r_authenticate:
                 if (status >= 300 && hmagic) {
                     // The challenge could not be answered (e.g. no supported algorithm).
@@ -235,6 +241,30 @@ struct SipStack::Impl {
         }
     }
 
+    // A NOTIFY of our REFER's implicit subscription: its body is a message/sipfrag status line.
+    void handle_notify(DialogId id, sip_t const* sip) {
+        if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) {
+            return;
+        }
+        const std::string_view body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        // "SIP/2.0 200 OK" (RFC 3420); anything else is ignored.
+        if (body.size() < 11 || body.substr(0, 8) != "SIP/2.0 ") return;
+        int status = 0;
+        for (std::size_t i = 8; i < 11; ++i) {
+            if (body[i] < '0' || body[i] > '9') return;
+            status = status * 10 + (body[i] - '0');
+        }
+        events.on_refer_progress(id, status, true);
+    }
+
+    void do_refer(DialogId id, const std::string& refer_to, const std::string& referred_by) {
+        const auto it = dialogs.find(id);
+        if (it == dialogs.end()) return;
+        nua_refer(it->second, SIPTAG_REFER_TO_STR(refer_to.c_str()),
+                  TAG_IF(!referred_by.empty(), SIPTAG_REFERRED_BY_STR(referred_by.c_str())),
+                  TAG_END());
+    }
+
     void do_bye(DialogId id) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;
@@ -338,6 +368,13 @@ DialogId SipStack::invite(OutboundInvite invite) {
     const DialogId id = impl_->next_dialog++;
     impl_->post([impl = impl_.get(), id, invite = std::move(invite)] { impl->do_invite(id, invite); });
     return id;
+}
+
+void SipStack::refer(DialogId dialog, std::string refer_to, std::string referred_by) {
+    impl_->post([impl = impl_.get(), dialog, refer_to = std::move(refer_to),
+                 referred_by = std::move(referred_by)] {
+        impl->do_refer(dialog, refer_to, referred_by);
+    });
 }
 
 void SipStack::bye(DialogId dialog) {

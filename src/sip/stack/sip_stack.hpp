@@ -20,7 +20,8 @@ struct SipStackConfig {
     int listen_port = 5060;
     std::string contact_host;  // --public-ip, else the listen host
     std::string user_agent = "trunkline";
-    std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+    // NOTIFY: the progress of REFERs we send (in-dialog only; others are answered 481).
+    std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY";
 };
 
 class SipStack {
@@ -32,6 +33,9 @@ public:
     void reply(DialogId dialog, Reply reply);
     // Sends an INVITE; responses arrive through SipEvents::on_response. The id is usable at once.
     DialogId invite(OutboundInvite invite);
+    // REFER on an established dialog (RFC 3515) with `refer_to` ("<tel:+31612345678>" or
+    // "<sip:agent@pbx>"); progress arrives through SipEvents::on_refer_progress.
+    void refer(DialogId dialog, std::string refer_to, std::string referred_by);
     // BYE on an established dialog, CANCEL on one still ringing.
     void bye(DialogId dialog);
     // Runs `fn` on the SIP thread (tests, diagnostics).
