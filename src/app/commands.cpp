@@ -161,6 +161,11 @@ int run_cli(int argc, char** argv) {
         ->envname("TRUNKLINE_ANSWER_DELAY")
         ->check(CLI::Range(0, 60000))
         ->capture_default_str();
+    serve_cmd->add_option("--transfer-timeout", serve.transfer_timeout_seconds,
+                          "Seconds a transfer destination may ring before the transfer fails")
+        ->envname("TRUNKLINE_TRANSFER_TIMEOUT")
+        ->check(CLI::Range(1.0, 300.0))
+        ->capture_default_str();
     serve_cmd->add_flag("--sip-digest-sha256", serve.sip_digest_sha256,
                         "Also challenge inbound INVITEs with SHA-256 digest (RFC 8760)")
         ->envname("TRUNKLINE_SIP_DIGEST_SHA256");

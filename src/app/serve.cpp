@@ -102,6 +102,8 @@ int run_serve(const ServeOptions& options) {
     edge_options.max_calls_per_second = options.max_calls_per_second;
     edge_options.answer_delay = std::chrono::milliseconds(options.answer_delay_ms);
     edge_options.digest_sha256 = options.sip_digest_sha256;
+    edge_options.transfer_timeout = std::chrono::milliseconds(
+        static_cast<long long>(options.transfer_timeout_seconds * 1000));
     auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
     if (!edge) {
         std::cerr << "trunkline: --sip-listen: " << edge.error().message << "\n";

@@ -21,6 +21,7 @@ struct ServeOptions {
     int max_calls_per_second = 200;
     int answer_delay_ms = 0;
     bool sip_digest_sha256 = false;
+    double transfer_timeout_seconds = 30;
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

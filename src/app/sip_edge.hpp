@@ -26,6 +26,7 @@ struct SipEdgeOptions {
     int max_calls_per_second = 200;
     std::chrono::milliseconds answer_delay{0};
     bool digest_sha256 = false;  // also challenge with SHA-256 (docs/adr/0005)
+    std::chrono::milliseconds transfer_timeout{30'000};
 };
 
 class SipEdge {

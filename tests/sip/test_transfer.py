@@ -152,6 +152,60 @@ class TestTransferRefused(TransferTestCase):
         self.assertGaugesReturnToZero()
 
 
+class TestTransferNoAnswer(TransferTestCase):
+    extra_args = ("--transfer-timeout", "2")
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        cls.pbx_port = free_udp_port()
+        cls.pbx = subprocess.Popen(
+            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_ring_forever.xml"), "-i", "127.0.0.1",
+             "-p", str(cls.pbx_port), "-m", "1", "-timeout", "60s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pbx.kill()
+        cls.pbx.wait()
+        super().tearDownClass()
+
+    def test_unanswered_transfer_is_cancelled_and_the_caller_stays(self):
+        uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
+                                                 seconds=10)
+        self.assertEqual(call["transfer"]["status"], "failed", call["events"])
+        self.assertEqual(call["transfer"]["reason"], "no_answer")
+        self.assertEqual(call["transfer"]["sip_code"], 487)
+        self.assertEqual(call["end_reason"], "user_hangup")
+        # Ringback was heard while it rang: 425 Hz dominates part of the recording.
+        pcm = uac.pcm()
+        import audioop  # noqa: F401 (decoded PCM is 16-bit little endian)
+        samples = [int.from_bytes(pcm[i:i + 2], "little", signed=True)
+                   for i in range(0, len(pcm) - 1, 2)]
+        self.assertTrue(any(tone_ratio(samples[s:s + 8000], 425) > 0.5
+                            for s in range(0, len(samples) - 8000, 4000)),
+                        "no 425 Hz ringback heard")
+        self.assertGaugesReturnToZero()
+
+
+def tone_ratio(samples, freq, rate=8000):
+    """Goertzel: the share of the block's energy at `freq`."""
+    import math
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = round(n * freq / rate)
+    w = 2 * math.pi * k / n
+    coeff = 2 * math.cos(w)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + coeff * s1 - s2
+        s2, s1 = s1, s0
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    total = sum(x * x for x in samples) * n / 2
+    return power / total if total else 0.0
+
+
 class TestReferTransfer(TransferTestCase):
 
     @classmethod
