@@ -32,6 +32,9 @@ void add_trunk_routes(Router& router, ApiContext& ctx);
 void add_number_routes(Router& router, ApiContext& ctx);
 void add_assistant_routes(Router& router, ApiContext& ctx);
 void add_call_routes(Router& router, ApiContext& ctx);
+// Only with `serve --enable-test-hooks` (never in production): entry points that the conversation
+// runtime will call, reachable by the test suite until that runtime exists. Not in the OpenAPI.
+void add_test_hook_routes(Router& router, ApiContext& ctx);
 
 inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_system_routes(router, ctx);

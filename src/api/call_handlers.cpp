@@ -228,6 +228,29 @@ Response control_call(Request& req, ApiContext& ctx) {
 
 }  // namespace
 
+void add_test_hook_routes(Router& router, ApiContext& ctx) {
+    router.add("POST", "/api/v1/calls/{id}/test-hooks/transfer-call-tool", Auth::kApiKey,
+               [&ctx](Request& req) {
+                   const auto& id = req.path_params.at(0);
+                   auto body = parse_json_object(req.body);
+                   if (!body) return Response::error(body.error());
+                   ObjectReader r(*body, "");
+                   if (auto st = r.only({"index"}); !st) return Response::error(st.error());
+                   auto index = r.integer("index", 0, 49, false);
+                   if (!index) return Response::error(index.error());
+                   if (ctx.live_calls == nullptr) {
+                       return Response::error(make_error(Errc::kCallNotActive, "no live calls"));
+                   }
+                   if (auto st = ctx.live_calls->transfer_to_tool_destination(
+                           req.org_id(), id, static_cast<std::size_t>(index->value));
+                       !st) {
+                       return Response::error(make_error(Errc::kCallNotActive,
+                                                         "call is not active on this node"));
+                   }
+                   return Response::json(200, json::object{{"success", true}});
+               });
+}
+
 void add_call_routes(Router& router, ApiContext& ctx) {
     router.add("GET", "/api/v1/calls", Auth::kApiKey,
                [&ctx](Request& req) { return list_calls(req, ctx); });

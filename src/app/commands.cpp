@@ -166,6 +166,8 @@ int run_cli(int argc, char** argv) {
         ->envname("TRUNKLINE_TRANSFER_TIMEOUT")
         ->check(CLI::Range(1.0, 300.0))
         ->capture_default_str();
+    serve_cmd->add_flag("--enable-test-hooks", serve.enable_test_hooks,
+                        "Test-suite entry points (e.g. the transfer_call tool); never in production");
     serve_cmd->add_flag("--sip-digest-sha256", serve.sip_digest_sha256,
                         "Also challenge inbound INVITEs with SHA-256 digest (RFC 8760)")
         ->envname("TRUNKLINE_SIP_DIGEST_SHA256");

@@ -119,6 +119,10 @@ int run_serve(const ServeOptions& options) {
     ctx.live_calls = &(*edge)->calls();
     api::Router router(authenticator, rate_limiter, metrics);
     api::add_all_routes(router, ctx);
+    if (options.enable_test_hooks) {
+        spdlog::warn("test hooks enabled: not for production");
+        api::add_test_hook_routes(router, ctx);
+    }
 
     api::HttpServer server(io, router);
     const auto bound = server.start(

@@ -22,6 +22,7 @@ struct ServeOptions {
     int answer_delay_ms = 0;
     bool sip_digest_sha256 = false;
     double transfer_timeout_seconds = 30;
+    bool enable_test_hooks = false;
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

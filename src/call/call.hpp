@@ -27,6 +27,9 @@ namespace tl::call {
 
 class CallManager;
 
+// The 425 Hz ringback cadence a caller hears while a transfer destination rings.
+voice::PcmPtr ringback();
+
 class Call : public std::enable_shared_from_this<Call> {
 public:
     Call(CallManager& manager, sip::InviteRequest invite);
@@ -43,6 +46,10 @@ public:
     void hang_up(std::string end_reason);
     void say(std::string text, bool end_after);
     void transfer(std::string destination, std::string message);
+    // The assistant's entry point (the transfer_call tool): destination `index` of the
+    // assistant's transfer_call tool, with its own message and, for SIP destinations, its own
+    // sealed credentials. The conversation runtime calls it; tests reach it through a hook.
+    void transfer_to_tool_destination(std::size_t index);
 
     const std::string& id() const { return id_; }
     sip::DialogId dialog() const { return invite_.dialog; }
@@ -57,6 +64,10 @@ private:
     media::RtpSession::Callbacks rtp_callbacks();
     void reject(const sip::Reply& reply, std::string reason);
     void speak(const std::string& text, bool end_after, std::function<void()> then = {});
+    void begin_transfer(const std::string& destination,
+                        const std::string& message,
+                        std::string username,
+                        std::string password);
     void dial_transfer();
     void send_refer();
     void refer_failed(int sip_code);
@@ -90,6 +101,8 @@ private:
     std::atomic<std::shared_ptr<BridgeLeg>> relay_leg_;
     std::unique_ptr<boost::asio::steady_timer> transfer_timer_;
     boost::json::object transfer_;
+    std::string destination_username_;  // a SIP destination's own credentials (tool path)
+    std::string destination_password_;
     std::chrono::steady_clock::time_point answered_at_{};
 };
 

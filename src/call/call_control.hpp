@@ -20,6 +20,10 @@ public:
                             const std::string& call_id,
                             const std::string& destination,
                             const std::string& message) = 0;
+    // The assistant's transfer_call tool: destination `index` of the assistant's tool.
+    virtual Status transfer_to_tool_destination(const std::string& org_id,
+                                                const std::string& call_id,
+                                                std::size_t index) = 0;
     virtual Status say(const std::string& org_id,
                        const std::string& call_id,
                        const std::string& text,

@@ -161,6 +161,15 @@ Status CallManager::transfer(const std::string& org_id,
     return {};
 }
 
+Status CallManager::transfer_to_tool_destination(const std::string& org_id,
+                                                 const std::string& call_id,
+                                                 std::size_t index) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->transfer_to_tool_destination(index);
+    return {};
+}
+
 Status CallManager::say(const std::string& org_id,
                         const std::string& call_id,
                         const std::string& text,

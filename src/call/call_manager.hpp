@@ -78,6 +78,11 @@ public:
                const std::string& text,
                bool end_after) override;
 
+    // The transfer_call tool's entry point (conversation runtime; the test hook until then).
+    Status transfer_to_tool_destination(const std::string& org_id,
+                                        const std::string& call_id,
+                                        std::size_t index) override;
+
     // Ends every live call (BYE) and waits up to `timeout` for them to finish.
     void shutdown(std::chrono::milliseconds timeout);
 

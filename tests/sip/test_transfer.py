@@ -206,6 +206,46 @@ def tone_ratio(samples, freq, rate=8000):
     return power / total if total else 0.0
 
 
+class TestToolTransferWithOwnCredentials(DeskTestCase):
+    """The assistant's transfer_call tool: a SIP destination with its own username and password
+    (sealed in the assistant), reached through the entry point the conversation runtime will use."""
+    extra_args = ("--enable-test-hooks",)
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        srv = cls.server
+        r = srv.api("PATCH", f"/assistants/{cls.assistant_id}", {"llm_config": {"tools": [
+            {"type": "transfer_call", "destinations": [
+                {"type": "number", "number": "+31699999999", "description": "unused"},
+                {"type": "sip", "sip_uri": f"sip:{DESK}@127.0.0.1:{cls.desk.sip_port}",
+                 "username": cls.desk_user, "password": cls.desk_password,
+                 "description": "Billing desk", "message": "Connecting you to billing."}]}]}})
+        assert r.status == 200, r
+
+    def test_tool_destination_is_dialled_with_its_credentials(self):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        result = {}
+        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(12)))
+        caller.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        time.sleep(2)
+        r = self.server.api("POST", f"/calls/{call['id']}/test-hooks/transfer-call-tool",
+                            {"index": 1})
+        self.assertEqual(r.status, 200, r)
+        caller.join(timeout=40)
+        uac.close()
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["transfer"]["status"], "connected", ended["events"])
+        self.assertTrue(ended["transfer"]["destination"].startswith("sip:"))
+        heard = transcribe(uac.pcm(), DESK_GREETING.lower().replace(",", "").replace("?", "").split()
+                           + ["welcome", "acme", "support", "connecting", "you", "to"])
+        self.assertTrue({"billing", "department"} & set(heard.split()), heard)
+        self.assertGaugesReturnToZero()
+
+
 class TestReferTransfer(TransferTestCase):
 
     @classmethod

@@ -1,0 +1,299 @@
+// Transfers of a call: bridge (an outbound leg with RTP relayed), REFER (RFC 3515) and the
+// `auto` fallback between them. Member functions of Call, on the call's strand.
+
+#include "call/call.hpp"
+
+#include "call/call_manager.hpp"
+#include "common/clock.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+namespace tl::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+// European ringback (425 Hz, 1 s on, 4 s off; ETSI TR 101 041) played while a transfer rings.
+voice::PcmPtr ringback() {
+    static const voice::PcmPtr tone = [] {
+        auto pcm = std::make_shared<media::Pcm>(5 * 8000, 0);
+        for (int i = 0; i < 8000; ++i) {
+            (*pcm)[static_cast<std::size_t>(i)] =
+                static_cast<std::int16_t>(6000 * std::sin(2 * M_PI * 425 * i / 8000.0));
+        }
+        return pcm;
+    }();
+    return tone;
+}
+
+void Call::on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp) {
+    asio::post(strand_, [self = shared_from_this(), dialog, status, phrase = std::move(phrase),
+                         sdp = std::move(sdp)] {
+        if (!self->leg_ || dialog != self->leg_->dialog() ||
+            self->state_ != State::kTransferring) {
+            return;
+        }
+        self->record_event("transfer.response",
+                           json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+        if (status < 200) return;
+        if (status < 300) {
+            if (auto st = self->leg_->answered(sdp, self->rtp_); !st) {
+                return self->transfer_failed(status, "bad_answer");
+            }
+            return self->transfer_connected();
+        }
+        const char* reason = status == 486 || status == 600   ? "busy"
+                             : status == 603                   ? "rejected"
+                             : status == 408 || status == 487  ? "no_answer"
+                             : status == 401 || status == 407  ? "auth_failed"
+                             : status == 404 || status == 484  ? "not_found"
+                                                               : "failed";
+        self->transfer_failed(status, reason);
+    });
+}
+
+void Call::transfer(std::string destination, std::string message) {
+    asio::post(strand_, [self = shared_from_this(), destination = std::move(destination),
+                         message = std::move(message)] {
+        self->begin_transfer(destination, message, {}, {});
+    });
+}
+
+void Call::begin_transfer(const std::string& destination,
+                          const std::string& message,
+                          std::string username,
+                          std::string password) {
+    if (state_ != State::kInProgress && state_ != State::kAnswered) return;
+    destination_username_ = std::move(username);
+    destination_password_ = std::move(password);
+    state_ = State::kTransferring;
+    transfer_ = json::object{{"destination", destination},
+                             {"method", transfer_method()},
+                             {"status", "requested"},
+                             {"sip_code", nullptr},
+                             {"reason", nullptr},
+                             {"requested_at", now_iso8601()},
+                             {"connected_at", nullptr}};
+    save_transfer();
+    record_event("transfer.requested",
+                 json::serialize(json::object{{"destination", destination},
+                                              {"method", transfer_.at("method")}}));
+    rtp_->flush();
+    const bool has_message = !message.empty();
+    speak(message, false, [self = shared_from_this(), has_message] {
+        if (self->state_ != State::kTransferring) return;
+        if (has_message) self->record_event("transfer.message_played", "{}");
+        if (self->transfer_.at("method").as_string() == "bridge") {
+            self->dial_transfer();
+        } else {
+            self->send_refer();
+        }
+    });
+}
+
+// The number's transfer trunk decides how (bridge | refer | auto); without one, bridge.
+std::string Call::transfer_method() {
+    if (!route_ || !route_->number || !route_->number->transfer_trunk_id) return "bridge";
+    auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
+    return trunk ? trunk->transfer_method : "bridge";
+}
+
+void Call::send_refer() {
+    const std::string destination(transfer_.at("destination").as_string());
+    // RFC 3515 Refer-To, with a tel: target kept as tel: (RFC 3966), never "sip:tel:...".
+    const std::string target = destination.rfind("sip:", 0) == 0 ||
+                                       destination.rfind("sips:", 0) == 0 ||
+                                       destination.rfind("tel:", 0) == 0
+                                   ? destination
+                                   : "tel:" + destination;
+    const std::string by = route_->dialled.empty() ? "trunkline" : route_->dialled;
+    record_event("transfer.refer_sent", json::serialize(json::object{{"refer_to", target}}));
+    manager_.stack_->refer(invite_.dialog, "<" + target + ">",
+                           "<sip:" + by + "@" + manager_.config_.media_public_ip + ">");
+    transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, std::chrono::seconds(32));
+    transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        // No final NOTIFY in time (RFC 3515 leaves it to the transferor): give up on REFER.
+        if (!ec && self->state_ == State::kTransferring && !self->leg_) self->refer_failed(408);
+    });
+}
+
+void Call::on_refer_progress(int status, bool from_notify) {
+    asio::post(strand_, [self = shared_from_this(), status, from_notify] {
+        if (self->state_ != State::kTransferring || self->leg_) return;
+        self->record_event(from_notify ? "transfer.notify" : "transfer.refer_response",
+                           json::serialize(json::object{{"status", status}}));
+        if (status < 200 || (!from_notify && status < 300)) return;  // 202 or progress
+        if (status >= 300) return self->refer_failed(status);
+        // The far end connected the caller to the target: our part is done.
+        if (self->transfer_timer_) self->transfer_timer_->cancel();
+        self->transfer_["status"] = "connected";
+        self->transfer_["sip_code"] = status;
+        self->transfer_["connected_at"] = now_iso8601();
+        self->save_transfer();
+        self->manager_.stack_->bye(self->invite_.dialog);
+        self->record_event("sip.bye", R"({"from":"trunkline"})");
+        self->finish("ended", "transferred");
+    });
+}
+
+void Call::refer_failed(int sip_code) {
+    if (transfer_timer_) transfer_timer_->cancel();
+    if (transfer_.at("method").as_string() == "auto") {
+        // The far end refused REFER (405/501/403/603 or a failing NOTIFY): bridge instead.
+        record_event("transfer.fallback", json::serialize(json::object{{"refer_status", sip_code}}));
+        return dial_transfer();
+    }
+    transfer_failed(sip_code, sip_code == 408 ? "no_answer" : "refer_rejected");
+}
+
+void Call::transfer_to_tool_destination(std::size_t index) {
+    asio::post(strand_, [self = shared_from_this(), index] {
+        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
+        boost::system::error_code ec;
+        const auto doc = json::parse(self->route_->assistant.config_json, ec);
+        const json::object* destination = nullptr;
+        if (!ec && doc.is_object()) {
+            const auto* llm = doc.as_object().if_contains("llm_config");
+            const auto* tools = llm && llm->is_object() ? llm->as_object().if_contains("tools")
+                                                        : nullptr;
+            if (tools && tools->is_array()) {
+                for (const auto& tool : tools->as_array()) {
+                    const auto* type = tool.is_object() ? tool.as_object().if_contains("type") : nullptr;
+                    if (!type || !type->is_string() || type->as_string() != "transfer_call") continue;
+                    const auto& dests = tool.as_object().at("destinations").as_array();
+                    if (index < dests.size()) destination = &dests[index].as_object();
+                    break;
+                }
+            }
+        }
+        if (destination == nullptr) {
+            self->record_event("transfer.failed",
+                               json::serialize(json::object{{"reason", "no_such_destination"},
+                                                            {"index", index}}));
+            return;
+        }
+        auto text = [&](const char* key) {
+            const auto* v = destination->if_contains(key);
+            return v && v->is_string() ? std::string(v->as_string()) : std::string();
+        };
+        std::string password;
+        if (const auto sealed = text("password_sealed"); !sealed.empty()) {
+            if (auto unsealed = self->manager_.secrets_.unseal(sealed)) password = *unsealed;
+        }
+        const auto target = text("type") == "sip" ? text("sip_uri") : text("number");
+        self->begin_transfer(target, text("message"), text("username"), std::move(password));
+    });
+}
+
+Result<BridgeTarget> Call::transfer_target() {
+    const std::string destination(transfer_.at("destination").as_string());
+    BridgeTarget target;
+    target.destination = destination;
+    const std::string caller = route_->caller.empty() ? "trunkline" : route_->caller;
+    const auto host = manager_.config_.media_public_ip;
+    if (destination.rfind("sip:", 0) == 0 || destination.rfind("sips:", 0) == 0) {
+        target.invite.request_uri = destination;
+        target.invite.from_uri = "sip:" + caller + "@" + host;
+        target.invite.auth_username = destination_username_;
+        target.invite.auth_password = destination_password_;
+        return target;
+    }
+    // E.164 or tel: goes out through the number's transfer trunk.
+    const std::string number = destination.rfind("tel:", 0) == 0
+                                   ? destination.substr(4, destination.find(';') - 4)
+                                   : destination;
+    if (!route_->number || !route_->number->transfer_trunk_id) {
+        return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+    }
+    auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
+    if (!trunk) return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+    target.invite.request_uri = fmt::format("sip:{}@{}:{}{}", number, trunk->host, trunk->port,
+                                            trunk->transport == "tcp" ? ";transport=tcp" : "");
+    target.invite.from_uri = "sip:" + trunk->caller_id.value_or(caller) + "@" + host;
+    for (const auto& h : trunk->headers) target.invite.headers.push_back({h.name, h.value});
+    if (trunk->auth_type == "digest" && trunk->username && trunk->password_sealed) {
+        auto password = manager_.secrets_.unseal(*trunk->password_sealed);
+        if (!password) return make_error(Errc::kInternal, "trunk_secret_unavailable");
+        target.invite.auth_username = *trunk->username;
+        target.invite.auth_password = std::move(*password);
+    }
+    return target;
+}
+
+void Call::dial_transfer() {
+    auto target = transfer_target();
+    if (!target) return transfer_failed(0, target.error().message);
+    leg_ = std::make_shared<BridgeLeg>(
+        manager_.io_, *manager_.stack_, manager_.ports_,
+        MediaSettings{manager_.config_.media_bind_ip, manager_.config_.media_public_ip,
+                      manager_.config_.rtp_timeout});
+    record_event("transfer.invite",
+                 json::serialize(json::object{{"uri", target->invite.request_uri}}));
+    auto dialog = leg_->dial(std::move(*target));
+    if (!dialog) {
+        leg_.reset();
+        return transfer_failed(0, "no_rtp_ports");
+    }
+    manager_.attach_leg(*dialog, shared_from_this());
+    manager_.rtp_ports_.add(2);
+    rtp_->play(ringback());
+    transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, manager_.config_.transfer_ring_timeout);
+    transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        // No answer in time: cancel the leg; its 487 then reports the failure.
+        if (!ec && self->state_ == State::kTransferring && self->leg_) self->leg_->hang_up();
+    });
+}
+
+void Call::transfer_connected() {
+    if (transfer_timer_) transfer_timer_->cancel();
+    rtp_->flush();  // stop the ringback
+    relay_leg_.store(leg_);
+    state_ = State::kBridged;
+    transfer_["status"] = "connected";
+    transfer_["sip_code"] = 200;
+    transfer_["connected_at"] = now_iso8601();
+    save_transfer();
+    record_event("transfer.bridged", "{}");
+}
+
+void Call::transfer_failed(int sip_code, std::string reason) {
+    if (state_ != State::kTransferring) return;
+    if (transfer_timer_) transfer_timer_->cancel();
+    close_leg();
+    state_ = State::kInProgress;
+    transfer_["status"] = "failed";
+    transfer_["sip_code"] = sip_code == 0 ? json::value(nullptr) : json::value(sip_code);
+    transfer_["reason"] = reason;
+    save_transfer();
+    record_event("transfer.failed", json::serialize(json::object{{"sip_code", sip_code},
+                                                                 {"reason", reason}}));
+    // Never silent: the caller is back with the assistant and told so.
+    if (rtp_) rtp_->flush();
+    speak("I'm sorry, the transfer did not go through. I am still here to help you.", false);
+}
+
+void Call::close_leg() {
+    relay_leg_.store(nullptr);
+    if (leg_) {
+        if (leg_->bridged() || state_ != State::kEnded) leg_->hang_up();
+        leg_->close();
+        manager_.rtp_ports_.add(-2);
+        leg_.reset();
+    }
+}
+
+void Call::save_transfer() {
+    if (!record_) return;
+    record_->transfer_json = json::serialize(transfer_);
+    record_->updated_at = now_iso8601();
+    if (auto st = manager_.store_.update_call(*record_); !st) {
+        spdlog::warn("[call={}] cannot store the transfer: {}", id_, st.error().message);
+    }
+}
+
+}  // namespace tl::call
