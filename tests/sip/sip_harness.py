@@ -2,6 +2,7 @@
 audio checks. Reuses the API harness (../api/harness.py)."""
 
 import audioop  # deprecated in 3.11, present in Debian 12's Python; decodes G.711
+import math
 import os
 import random
 import re
@@ -185,7 +186,7 @@ class Uac:
         reply = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
         self.sip.sendto(reply.encode(), (self.host, self.port))
 
-    def call(self, seconds, dtmf=""):
+    def call(self, seconds, dtmf="", tone_hz=0):
         """INVITE, record `seconds` of RTP, BYE. Returns the final INVITE response status."""
         rport = self.rtp.getsockname()[1]
         sdp = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -208,7 +209,7 @@ class Uac:
         self.remote_rtp = (ip, port)
         self._request("ACK", 1, to_tag=self.to_tag)
         # Send our own RTP too (silence) so the far end latches and sees media.
-        self._record(seconds, dtmf)
+        self._record(seconds, dtmf, tone_hz)
         self._request("BYE", 2, to_tag=self.to_tag)
         self._recv_response()
         return 200
@@ -232,7 +233,7 @@ class Uac:
         self._request("BYE", 2, to_tag=self.to_tag)
         return self._recv_response()
 
-    def _record(self, seconds, dtmf=""):
+    def _record(self, seconds, dtmf="", tone_hz=0):
         """Sends silence (and, after one second, the `dtmf` digits as RFC 4733 events) while
         recording what arrives."""
         stop = time.monotonic() + seconds
@@ -261,7 +262,13 @@ class Uac:
                 else:
                     header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") + \
                         ssrc.to_bytes(4, "big")
-                    self.rtp.sendto(header + b"\xff" * 160, self.remote_rtp)
+                    if tone_hz:
+                        pcm = b"".join(int(8000 * math.sin(2 * math.pi * tone_hz * (ts + i) / 8000))
+                                       .to_bytes(2, "little", signed=True) for i in range(160))
+                        payload = audioop.lin2ulaw(pcm, 2)
+                    else:
+                        payload = b"\xff" * 160
+                    self.rtp.sendto(header + payload, self.remote_rtp)
                 seq, ts, next_send = seq + 1, ts + 160, next_send + 0.02
             try:
                 data, _ = self.rtp.recvfrom(2048)

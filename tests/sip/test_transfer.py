@@ -246,6 +246,55 @@ class TestToolTransferWithOwnCredentials(DeskTestCase):
         self.assertGaugesReturnToZero()
 
 
+class TestBridgeCarriesAudioBothWays(TransferTestCase):
+    """The destination (sipp, PCMA) echoes what it receives: a 1 kHz tone the caller sends (PCMU)
+    crosses the bridge to it and comes back, so both directions and the PCMU/PCMA transcoding are
+    checked by frequency."""
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        cls.pbx_port = free_udp_port()
+        cls.pbx = subprocess.Popen(
+            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_answer_echo.xml"), "-i", "127.0.0.1",
+             "-p", str(cls.pbx_port), "-mp", str(free_udp_port()), "-rtp_echo", "-m", "1",
+             "-timeout", "60s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pbx.kill()
+        cls.pbx.wait()
+        super().tearDownClass()
+
+    def test_tone_crosses_the_bridge_and_back(self):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        result = {}
+        caller = threading.Thread(
+            target=lambda: result.setdefault("status", uac.call(10, tone_hz=1000)))
+        caller.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        time.sleep(2)
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "transfer", "destination": f"sip:agent@127.0.0.1:{self.pbx_port}"})
+        self.assertEqual(r.status, 200, r)
+        caller.join(timeout=40)
+        uac.close()
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["transfer"]["status"], "connected", ended["events"])
+        pcm = uac.pcm()
+        samples = [int.from_bytes(pcm[i:i + 2], "little", signed=True)
+                   for i in range(0, len(pcm) - 1, 2)]
+        # The last two seconds: only the echoed tone can be there (the greeting and "one moment"
+        # came before the bridge, and the assistant is out of the media path now).
+        tail = samples[-16000:]
+        self.assertGreater(tone_ratio(tail[:8000], 1000), 0.5,
+                           "the caller's 1 kHz tone did not come back through the bridge")
+        self.assertGaugesReturnToZero()
+
+
 class TestReferTransfer(TransferTestCase):
 
     @classmethod
