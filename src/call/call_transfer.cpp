@@ -278,6 +278,8 @@ void Call::transfer_failed(int sip_code, std::string reason) {
 }
 
 void Call::close_leg() {
+    // A pending ring or REFER timer would keep the io_context (and shutdown) waiting for it.
+    if (transfer_timer_) transfer_timer_->cancel();
     relay_leg_.store(nullptr);
     if (leg_) {
         if (leg_->bridged() || state_ != State::kEnded) leg_->hang_up();

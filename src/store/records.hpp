@@ -132,4 +132,48 @@ struct CallPage {
     long long total = 0;
 };
 
+// One webhook event in the durable outbox (docs/webhooks.md). Written in the same transaction as
+// the change that caused it; the dispatcher claims, sends and completes or fails it.
+// Timestamps are ISO-8601 UTC text like every other store timestamp (they sort as text).
+struct WebhookDelivery {
+    std::string id;
+    std::string org_id;
+    std::optional<std::string> call_id;  // deliveries of one call are sent in order, one at a time
+    std::string event;                   // status-update | end-of-call-report | ...
+    std::string url;
+    std::string payload_json;
+    std::optional<std::string> secret_sealed;  // SecretBox-sealed HMAC secret; none: unsigned
+    std::string status = "pending";            // pending | delivering | delivered | dead
+    int attempts = 0;
+    std::string next_attempt_at;
+    std::optional<int> last_status_code;
+    std::optional<std::string> last_error;
+    std::string created_at;
+    std::string updated_at;
+    std::optional<std::string> delivered_at;
+    // Set by retry_delivery: the delivery's age (for the give-up limit) counts from here.
+    std::optional<std::string> retried_at;
+};
+
+// The outcome of a failed attempt: retry at `retry_at`, or dead when it is absent.
+struct DeliveryFailure {
+    std::optional<int> status_code;  // absent when no HTTP response came (refused, timeout)
+    std::string error;
+    std::optional<std::string> retry_at;
+    std::string at;  // now
+};
+
+struct DeliveryFilter {
+    std::optional<std::string> status;
+    std::optional<std::string> event;
+    std::optional<std::string> call_id;
+    int limit = 100;
+    int offset = 0;
+};
+
+struct DeliveryPage {
+    std::vector<WebhookDelivery> deliveries;  // newest first
+    long long total = 0;
+};
+
 }  // namespace tl::store

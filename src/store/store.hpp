@@ -80,6 +80,36 @@ public:
     virtual Status update_call(const Call& call) = 0;
     virtual Status append_call_event(const CallEvent& event) = 0;
     virtual Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) = 0;
+
+    // Webhook outbox (docs/webhooks.md). Deliveries of one call are delivered in order: a claim
+    // never returns a delivery while an earlier one (created_at, then insertion order) of the same
+    // call is pending or delivering; delivered and dead ones no longer hold the call back.
+    virtual Status enqueue_delivery(const WebhookDelivery& delivery) = 0;
+    // Updates the call and enqueues its events in ONE transaction: both or neither.
+    virtual Status update_call_and_enqueue(const Call& call,
+                                           const std::vector<WebhookDelivery>& deliveries) = 0;
+    // Marks up to `limit` due pending deliveries (next_attempt_at <= now) delivering and returns
+    // them, oldest first, at most one per call.
+    virtual Result<std::vector<WebhookDelivery>> claim_due_deliveries(const std::string& now,
+                                                                      int limit) = 0;
+    // delivering -> delivered (attempts + 1).
+    virtual Status complete_delivery(const std::string& id,
+                                     std::optional<int> status_code,
+                                     const std::string& now) = 0;
+    // delivering -> pending at failure.retry_at, or dead without one (attempts + 1).
+    virtual Status fail_delivery(const std::string& id, const DeliveryFailure& failure) = 0;
+    virtual Result<WebhookDelivery> get_delivery(const std::string& org_id,
+                                                 const std::string& id) = 0;
+    virtual Result<DeliveryPage> list_deliveries(const std::string& org_id,
+                                                 const DeliveryFilter& filter) = 0;
+    // dead -> pending, due now, its age counted from now. Not dead: kConflict.
+    virtual Status retry_delivery(const std::string& org_id,
+                                  const std::string& id,
+                                  const std::string& now) = 0;
+    // Crash recovery, at start before any dispatcher runs: delivering -> pending (due now).
+    // Returns how many were reset.
+    virtual Result<int> reset_stuck_deliveries(const std::string& now) = 0;
+    virtual Result<long long> count_pending_deliveries() = 0;
 };
 
 }  // namespace tl::store

@@ -271,7 +271,7 @@ class TestBridgeCarriesAudioBothWays(TransferTestCase):
         uac = Uac(self.server.sip_host, self.server.sip_port)
         result = {}
         caller = threading.Thread(
-            target=lambda: result.setdefault("status", uac.call(10, tone_hz=1000)))
+            target=lambda: result.setdefault("status", uac.call(14, tone_hz=1000)))
         caller.start()
         call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
                                           None), what="the call")

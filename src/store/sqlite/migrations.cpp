@@ -157,8 +157,37 @@ constexpr std::string_view kV4CallTransfer = R"sql(
 ALTER TABLE calls ADD COLUMN transfer_json TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kV1Initial, kV2OrganizationRevision,
-                                                         kV3TrunkCountryCode, kV4CallTransfer};
+// The webhook outbox (docs/webhooks.md). `seq` orders deliveries created in the same
+// millisecond; call_id has no foreign key (like calls' references): a delivery outlives its call.
+constexpr std::string_view kV5WebhookDeliveries = R"sql(
+CREATE TABLE webhook_deliveries (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT NOT NULL UNIQUE,
+    org_id           TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    call_id          TEXT,
+    event            TEXT NOT NULL,
+    url              TEXT NOT NULL,
+    payload_json     TEXT NOT NULL,
+    secret_sealed    TEXT,
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'delivering', 'delivered', 'dead')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT NOT NULL,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    delivered_at     TEXT,
+    retried_at       TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX webhook_deliveries_call ON webhook_deliveries(call_id, created_at);
+CREATE INDEX webhook_deliveries_org ON webhook_deliveries(org_id, created_at);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kV1Initial, kV2OrganizationRevision,
+                                                         kV3TrunkCountryCode, kV4CallTransfer,
+                                                         kV5WebhookDeliveries};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

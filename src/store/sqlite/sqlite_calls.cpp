@@ -110,21 +110,23 @@ Result<CallPage> SqliteStore::list_calls(const std::string& org_id, const CallFi
     return page;
 }
 
+Status SqliteStore::update_call_row(Connection& conn, const Call& c) {
+    // id, org_id and created_at identify the call and never change.
+    auto stmt = conn.prepare(
+        "UPDATE calls SET direction = ?, status = ?, caller_phone = ?, assistant_phone = ?,"
+        " assistant_id = ?, number_id = ?, trunk_id = ?, end_reason = ?, error = ?,"
+        " started_at = ?, ended_at = ?, duration_seconds = ?, messages_json = ?,"
+        " sip_call_id = ?, updated_at = ?, transfer_json = ? WHERE org_id = ? AND id = ?");
+    if (!stmt) return stmt.error();
+    stmt->bind_all(c.direction, c.status, c.caller_phone, c.assistant_phone, c.assistant_id,
+                   c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at, c.ended_at,
+                   c.duration_seconds, c.messages_json, c.sip_call_id, c.updated_at,
+                   c.transfer_json, c.org_id, c.id);
+    return run_on_one_row(*stmt, "update call", "call");
+}
+
 Status SqliteStore::update_call(const Call& c) {
-    return write([&](Connection& conn) -> Status {
-        // id, org_id and created_at identify the call and never change.
-        auto stmt = conn.prepare(
-            "UPDATE calls SET direction = ?, status = ?, caller_phone = ?, assistant_phone = ?,"
-            " assistant_id = ?, number_id = ?, trunk_id = ?, end_reason = ?, error = ?,"
-            " started_at = ?, ended_at = ?, duration_seconds = ?, messages_json = ?,"
-            " sip_call_id = ?, updated_at = ?, transfer_json = ? WHERE org_id = ? AND id = ?");
-        if (!stmt) return stmt.error();
-        stmt->bind_all(c.direction, c.status, c.caller_phone, c.assistant_phone, c.assistant_id,
-                       c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at, c.ended_at,
-                       c.duration_seconds, c.messages_json, c.sip_call_id, c.updated_at,
-                       c.transfer_json, c.org_id, c.id);
-        return run_on_one_row(*stmt, "update call", "call");
-    });
+    return write([&](Connection& conn) -> Status { return update_call_row(conn, c); });
 }
 
 Status SqliteStore::append_call_event(const CallEvent& e) {

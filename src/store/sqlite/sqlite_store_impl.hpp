@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite Store, split over sqlite_store.cpp (open, organizations, API keys),
-// sqlite_resources.cpp (trunks, numbers, assistants) and sqlite_calls.cpp (calls, events).
+// sqlite_resources.cpp (trunks, numbers, assistants), sqlite_calls.cpp (calls, events) and
+// sqlite_webhooks.cpp (the webhook outbox).
 //
 // Thread-safety: every method may run concurrently; each checks a connection out of the pool for
 // its duration. Writes also hold the pool's write mutex (one writer at a time, as SQLite allows).
@@ -64,6 +65,24 @@ public:
     Status append_call_event(const CallEvent& event) override;
     Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) override;
 
+    Status enqueue_delivery(const WebhookDelivery& delivery) override;
+    Status update_call_and_enqueue(const Call& call,
+                                   const std::vector<WebhookDelivery>& deliveries) override;
+    Result<std::vector<WebhookDelivery>> claim_due_deliveries(const std::string& now,
+                                                              int limit) override;
+    Status complete_delivery(const std::string& id,
+                             std::optional<int> status_code,
+                             const std::string& now) override;
+    Status fail_delivery(const std::string& id, const DeliveryFailure& failure) override;
+    Result<WebhookDelivery> get_delivery(const std::string& org_id, const std::string& id) override;
+    Result<DeliveryPage> list_deliveries(const std::string& org_id,
+                                         const DeliveryFilter& filter) override;
+    Status retry_delivery(const std::string& org_id,
+                          const std::string& id,
+                          const std::string& now) override;
+    Result<int> reset_stuck_deliveries(const std::string& now) override;
+    Result<long long> count_pending_deliveries() override;
+
 private:
     // Runs `body(Connection&)` (returning a Result/Status) in one write transaction, committed
     // only when the body succeeded; any failure rolls everything back.
@@ -78,6 +97,10 @@ private:
         if (auto done = tx->commit(); !done) return done.error();
         return result;
     }
+
+    // The call UPDATE shared by update_call and update_call_and_enqueue.
+    static Status update_call_row(Connection& conn, const Call& call);
+    static Status insert_delivery(Connection& conn, const WebhookDelivery& delivery);
 
     std::unique_ptr<ConnectionPool> pool_;
     const int schema_version_;
