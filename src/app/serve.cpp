@@ -8,6 +8,7 @@
 #include "app/listen_address.hpp"
 #include "app/sip_edge.hpp"
 #include "common/log.hpp"
+#include "webhook/dispatcher.hpp"
 #include "common/validation.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -26,6 +27,32 @@ namespace tl::app {
 namespace asio = boost::asio;
 
 namespace {
+
+// Webhook deliveries on their own thread and io_context: the dispatcher's store calls block, so
+// they must not share the threads that serve the API and the calls. Stops on every exit path.
+class WebhookRunner {
+public:
+    WebhookRunner(store::Store& store, const store::SecretBox& secrets, metrics::Registry& metrics)
+        : dispatcher_(io_, store, secrets, metrics, webhook::Dispatcher::Config{}),
+          work_(asio::make_work_guard(io_)) {
+        dispatcher_.start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~WebhookRunner() { stop(); }
+    void stop() {
+        if (!thread_.joinable()) return;
+        dispatcher_.stop();
+        work_.reset();
+        io_.stop();
+        thread_.join();
+    }
+
+private:
+    asio::io_context io_;
+    webhook::Dispatcher dispatcher_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::thread thread_;
+};
 
 // One io thread per CPU this process may run on (taskset/cgroups), not per CPU of the machine:
 // more threads than usable cores only add context switches.
@@ -124,6 +151,8 @@ int run_serve(const ServeOptions& options) {
         api::add_test_hook_routes(router, ctx);
     }
 
+    WebhookRunner webhooks(**store, *secrets, metrics);
+
     api::HttpServer server(io, router);
     const auto bound = server.start(
         asio::ip::tcp::endpoint(asio::ip::make_address(api_listen->host),
@@ -176,6 +205,7 @@ int run_serve(const ServeOptions& options) {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    webhooks.stop();
     {
         std::lock_guard lock(done_mutex);
         done = true;

@@ -3,6 +3,7 @@
 #include "call/call_manager.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "webhook/payloads.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -314,9 +315,7 @@ void Call::answer() {
     record_->status = "in-progress";
     record_->started_at = now_iso8601();
     record_->updated_at = *record_->started_at;
-    if (auto st = manager_.store_.update_call(*record_); !st) {
-        spdlog::warn("[call={}] cannot update the call: {}", id_, st.error().message);
-    }
+    save_with_events({webhook::kStatusUpdate});
     record_event("sip.response", R"({"status":200})");
     manager_.register_call(shared_from_this());
     spdlog::info("[call={}][sip={}] answered: assistant {} for {} from {}", id_, invite_.call_id,
@@ -352,7 +351,9 @@ void Call::finish(std::string status, std::string end_reason) {
                                             std::chrono::steady_clock::now() - answered_at_)
                                             .count();
         }
-        if (auto st = manager_.store_.update_call(*record_); !st) {
+        if (was_answered) {
+            save_with_events({webhook::kStatusUpdate, webhook::kEndOfCallReport});
+        } else if (auto st = manager_.store_.update_call(*record_); !st) {
             spdlog::warn("[call={}] cannot store the end of the call: {}", id_, st.error().message);
         }
     }

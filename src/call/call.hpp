@@ -79,6 +79,8 @@ private:
     Result<BridgeTarget> transfer_target();
     void finish(std::string status, std::string end_reason);
     void record_event(std::string type, std::string data_json);
+    // Stores the record and, in the same transaction, the webhook events it causes.
+    void save_with_events(std::initializer_list<std::string_view> events);
     std::string assistant_language() const;
 
     CallManager& manager_;

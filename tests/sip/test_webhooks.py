@@ -1,0 +1,86 @@
+"""Webhooks of a real call: status-update (in-progress, ended) and end-of-call-report are delivered
+in order, signed with the documented scheme (api-contract.md §5.2), from the durable outbox."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import unittest
+
+from sip_harness import DID, SipServerTestCase
+
+SECRET = "whsec_test_secret_12345"
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    def __init__(self):
+        self.requests = []
+        self.lock = threading.Lock()
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    outer.requests.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class TestCallWebhooks(SipServerTestCase):
+
+    @classmethod
+    def setUpServer(cls):
+        cls.receiver = Receiver()
+        super().setUpServer()
+        url = f"http://127.0.0.1:{cls.receiver.server_address[1]}/hooks"
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}",
+                           {"webhook_url": url, "webhook_secret": SECRET,
+                            "webhook_events": ["status-update", "end-of-call-report"]})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.receiver.shutdown()
+        super().tearDownClass()
+
+    def test_events_of_a_call_arrive_signed_and_in_order(self):
+        self.sipp("call_hangup.xml")
+        got = self.wait_for(lambda: len(self.receiver.requests) >= 3 and self.receiver.requests,
+                            timeout=15, what="three webhook deliveries")
+        events = []
+        for headers, body in got:
+            ts = headers["X-Webhook-Timestamp"]
+            expected = "sha256=" + hmac.new(SECRET.encode(), ts.encode() + b"." + body,
+                                            hashlib.sha256).hexdigest()
+            self.assertTrue(hmac.compare_digest(headers["X-Webhook-Signature"], expected))
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertIn("User-Agent", headers)
+            message = json.loads(body)["message"]
+            self.assertEqual(headers["X-Webhook-Event"], message["type"])
+            events.append(message)
+            self.assertNotIn(SECRET, body.decode())
+            self.assertNotIn("_sealed", body.decode())
+        self.assertEqual([(e["type"], e["call"]["status"]) for e in events],
+                         [("status-update", "in-progress"), ("status-update", "ended"),
+                          ("end-of-call-report", "ended")])
+        report = events[2]
+        self.assertEqual(report["end_reason"], "user_hangup")
+        self.assertGreaterEqual(report["duration_seconds"], 1)
+        self.assertEqual(report["phone_number"]["number"], DID)
+        self.assertEqual(report["customer"]["number"], "+31612345678")
+        self.assertEqual(report["call"]["type"], "inbound_phone_call")
+        self.assertEqual(len({e["call"]["id"] for e in events}), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
