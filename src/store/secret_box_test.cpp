@@ -1,3 +1,4 @@
+#include "common/temp_dir.hpp"
 #include "store/secret_box.hpp"
 
 #include <gtest/gtest.h>
@@ -16,22 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// Every TempDir of this file is named tl_secret_box_*.
+class TempDir : public tl::TempDir {
 public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "tl_secret_box_XXXXXX").string();
-        const char* made = ::mkdtemp(pattern.data());
-        if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = made;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : tl::TempDir("tl_secret_box") {}
 };
 
 std::vector<unsigned char> random_bytes(std::size_t n) {

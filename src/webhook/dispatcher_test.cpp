@@ -1,5 +1,6 @@
 // The dispatcher against a real local HTTP receiver (test_receiver.hpp) and a real SQLite store.
 
+#include "common/temp_dir.hpp"
 #include "webhook/dispatcher.hpp"
 
 #include <gtest/gtest.h>
@@ -27,22 +28,10 @@ using testing::TestReceiver;
 constexpr const char* kOrg = "org-1";
 constexpr const char* kSecret = "whsec_test_secret_12345";
 
-class TempDir {
+// Every TempDir of this file is named tl_webhook_*.
+class TempDir : public tl::TempDir {
 public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "tl_webhook_XXXXXX").string();
-        const char* made = ::mkdtemp(pattern.data());
-        if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = made;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : tl::TempDir("tl_webhook") {}
 };
 
 // An io_context served by one thread until the runner is destroyed or crash() is called.

@@ -1,3 +1,4 @@
+#include "common/temp_dir.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -30,22 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// Every TempDir of this file is named tl_sqlite_store_*.
+class TempDir : public tl::TempDir {
 public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "tl_sqlite_store_XXXXXX").string();
-        const char* made = ::mkdtemp(pattern.data());
-        if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = made;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : tl::TempDir("tl_sqlite_store") {}
 };
 
 void expect_same(const SipTrunk& a, const SipTrunk& b) {

@@ -1,6 +1,7 @@
 // The webhook outbox of the SQLite store: per-call order, claims, retries, dead letters, crash
 // recovery and organization scoping.
 
+#include "common/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -16,22 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// Every TempDir of this file is named tl_outbox_*.
+class TempDir : public tl::TempDir {
 public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "tl_outbox_XXXXXX").string();
-        const char* made = ::mkdtemp(pattern.data());
-        if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = made;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : tl::TempDir("tl_outbox") {}
 };
 
 constexpr const char* kOrgA = "org-a";
