@@ -33,12 +33,19 @@ namespace {
 class WebhookRunner {
 public:
     WebhookRunner(store::Store& store, const store::SecretBox& secrets, metrics::Registry& metrics)
-        : dispatcher_(io_, store, secrets, metrics, webhook::Dispatcher::Config{}),
+        : dispatcher_(io_, store, secrets, metrics, config()),
           work_(asio::make_work_guard(io_)) {
         dispatcher_.start();
         thread_ = std::thread([this] { io_.run(); });
     }
     ~WebhookRunner() { stop(); }
+    // Shutdown waits at most 2 s for deliveries in flight: the outbox is durable, so whatever is
+    // cut short is sent again after the restart.
+    static webhook::Dispatcher::Config config() {
+        webhook::Dispatcher::Config c;
+        c.stop_timeout = std::chrono::seconds(2);
+        return c;
+    }
     void stop() {
         if (!thread_.joinable()) return;
         dispatcher_.stop();

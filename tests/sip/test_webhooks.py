@@ -23,6 +23,11 @@ class Receiver(http.server.ThreadingHTTPServer):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/gone":
+                    self.send_response(404)  # a receiver that rejects: dead letter at once
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with outer.lock:
                     outer.requests.append((dict(self.headers), body))
                 self.send_response(200)
@@ -80,6 +85,41 @@ class TestCallWebhooks(SipServerTestCase):
         self.assertEqual(report["customer"]["number"], "+31612345678")
         self.assertEqual(report["call"]["type"], "inbound_phone_call")
         self.assertEqual(len({e["call"]["id"] for e in events}), 1)
+
+        # The outbox as the API shows it.
+        call_id = events[0]["call"]["id"]
+        r = self.server.api("GET", f"/webhook-deliveries?call_id={call_id}")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["pagination"]["total"], 3)
+        self.assertEqual({d["status"] for d in r.body["deliveries"]}, {"delivered"})
+        self.assertTrue(all(d["signed"] for d in r.body["deliveries"]))
+        one = self.server.api("GET", f"/webhook-deliveries/{r.body['deliveries'][0]['id']}")
+        self.assertEqual(one.status, 200)
+        self.assertIn("message", one.body["payload"])
+        self.assertNotIn(SECRET, json.dumps(one.body))
+        again = self.server.api("POST", f"/webhook-deliveries/{one.body['id']}/retry")
+        self.assertEqual(again.status, 409)  # only dead letters are retried
+        self.assertEqual(self.server.api("GET", "/webhook-deliveries?status=lost").status, 400)
+        self.assertEqual(self.server.api("GET", "/webhook-deliveries/" + "0" * 8 + "-0000-4000-8000-"
+                                         + "0" * 12).status, 404)
+
+    def test_rejected_deliveries_become_dead_letters_that_can_be_retried(self):
+        url = f"http://127.0.0.1:{self.receiver.server_address[1]}/gone"
+        r = self.server.api("PATCH", f"/assistants/{self.assistant_id}", {"webhook_url": url})
+        self.assertEqual(r.status, 200)
+        try:
+            self.sipp("call_hangup.xml")
+            dead = self.wait_for(
+                lambda: (lambda b: b["deliveries"] if b["pagination"]["total"] >= 3 else None)(
+                    self.server.api("GET", "/webhook-deliveries?status=dead").body),
+                timeout=15, what="three dead letters")
+            self.assertEqual(dead[0]["last_status_code"], 404)
+            retried = self.server.api("POST", f"/webhook-deliveries/{dead[0]['id']}/retry")
+            self.assertEqual(retried.status, 200, retried)
+            self.assertIn(retried.body["delivery"]["status"], ("pending", "delivering", "dead"))
+        finally:
+            self.server.api("PATCH", f"/assistants/{self.assistant_id}", {
+                "webhook_url": f"http://127.0.0.1:{self.receiver.server_address[1]}/hooks"})
 
 
 if __name__ == "__main__":
