@@ -36,8 +36,7 @@ void strip_sealed(json::value& value) {
     }
 }
 
-bool wants(const json::object& doc, std::string_view event) {
-    const auto* events = doc.if_contains("webhook_events");
+bool wants(const json::value* events, std::string_view event) {
     if (events == nullptr || events->is_null() || !events->is_array()) return true;  // null = all
     for (const auto& e : events->as_array()) {
         if (e.is_string() && e.as_string() == event) return true;
@@ -52,8 +51,28 @@ void Call::save_with_events(std::initializer_list<std::string_view> events) {
     std::vector<store::WebhookDelivery> deliveries;
     boost::system::error_code ec;
     auto doc = route_ ? json::parse(route_->assistant.config_json, ec) : json::value();
-    const auto* url = !ec && doc.is_object() ? doc.as_object().if_contains("webhook_url") : nullptr;
-    if (url && url->is_string() && !url->as_string().empty()) {
+    if (ec || !doc.is_object()) doc = json::object();
+    // Where events go: the assistant's webhook, else the organization's (api-contract.md §5.1).
+    std::string url;
+    std::optional<std::string> secret_sealed;
+    json::value filter = nullptr;
+    const auto& a = doc.as_object();
+    if (const auto* u = a.if_contains("webhook_url"); u && u->is_string() && !u->as_string().empty()) {
+        url = std::string(u->as_string());
+        if (const auto* s = a.if_contains("webhook_secret_sealed"); s && s->is_string()) {
+            secret_sealed = std::string(s->as_string());
+        }
+        if (const auto* f = a.if_contains("webhook_events")) filter = *f;
+    } else if (auto org = manager_.store_.get_organization(org_id_); org && org->webhook_url) {
+        url = *org->webhook_url;
+        secret_sealed = org->webhook_secret_sealed;
+        if (org->webhook_events_json) {
+            boost::system::error_code fec;
+            filter = json::parse(*org->webhook_events_json, fec);
+            if (fec) filter = nullptr;
+        }
+    }
+    if (!url.empty()) {
         json::value assistant = doc;
         strip_sealed(assistant);
         assistant.as_object()["id"] = route_->assistant.id;
@@ -62,18 +81,17 @@ void Call::save_with_events(std::initializer_list<std::string_view> events) {
         webhook::EventSource source{*record_, route_->number ? &*route_->number : nullptr,
                                     &assistant.as_object(), now};
         for (const auto event : events) {
-            if (!wants(doc.as_object(), event)) continue;
+            if (!wants(&filter, event)) continue;
             store::WebhookDelivery d;
             d.id = new_uuid();
             d.org_id = org_id_;
             d.call_id = id_;
             d.event = std::string(event);
-            d.url = std::string(url->as_string());
+            d.url = url;
             d.payload_json = event == webhook::kEndOfCallReport
                                  ? webhook::end_of_call_report_payload(source)
                                  : webhook::status_update_payload(source);
-            const auto* secret = doc.as_object().if_contains("webhook_secret_sealed");
-            if (secret && secret->is_string()) d.secret_sealed = std::string(secret->as_string());
+            d.secret_sealed = secret_sealed;
             d.next_attempt_at = d.created_at = d.updated_at = now;
             deliveries.push_back(std::move(d));
         }

@@ -16,6 +16,10 @@ struct Organization {
     // Bumped by the store on every change to the organization's trunks, numbers or assistants;
     // a cheap "has anything changed?" for caches and ETags.
     long long revision = 0;
+    // The organization's webhook: used when an assistant has no webhook_url of its own.
+    std::optional<std::string> webhook_url;
+    std::optional<std::string> webhook_secret_sealed;
+    std::optional<std::string> webhook_events_json;  // JSON array of event names; none = all
 };
 
 struct ApiKey {

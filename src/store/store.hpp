@@ -38,6 +38,8 @@ public:
     virtual Result<std::optional<Organization>> find_organization_by_name(
         const std::string& name) = 0;
     virtual Result<std::vector<Organization>> list_organizations() = 0;
+    // Replaces the organization's webhook settings (url, sealed secret, events JSON).
+    virtual Status update_organization_webhook(const Organization& org) = 0;
 
     // API keys (hash only)
     virtual Status create_api_key(const ApiKey& key) = 0;

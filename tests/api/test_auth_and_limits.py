@@ -1,3 +1,4 @@
+import json
 """Authentication, organization isolation, rate limits, request ids, /health, /metrics, routing."""
 
 import re
@@ -147,13 +148,40 @@ class TestAuthentication(ServerTestCase):
         self.assertIsInstance(r.body, dict)
 
 
+class TestOrganizationWebhook(ServerTestCase):
+    def test_set_read_and_clear_the_webhook(self):
+        r = self.api("PATCH", "/organizations", {"webhook_url": "https://hooks.example.com/tl",
+                                                 "webhook_secret": "whsec_org_secret",
+                                                 "webhook_events": ["end-of-call-report"]})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body["webhook_url"], "https://hooks.example.com/tl")
+        self.assertIs(r.body["has_webhook_secret"], True)
+        self.assertEqual(r.body["webhook_events"], ["end-of-call-report"])
+        self.assertNotIn("whsec_org_secret", json.dumps(r.body))
+        got = self.api("GET", "/organizations").body
+        self.assertEqual(got["webhook_url"], "https://hooks.example.com/tl")
+        for bad, field in (({"webhook_url": "ftp://x"}, "webhook_url"),
+                           ({"webhook_events": ["call-started"]}, "webhook_events[0]"),
+                           ({"name": "renamed"}, "name"),
+                           ({"colour": 1}, "colour")):
+            r = self.api("PATCH", "/organizations", bad)
+            self.assertStatus(r, 400, bad)
+            self.assertEqual(r.body["field"], field)
+        r = self.api("PATCH", "/organizations", {"webhook_url": None, "webhook_secret": None,
+                                                 "webhook_events": None})
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.body["webhook_url"])
+        self.assertIs(r.body["has_webhook_secret"], False)
+
+
 class TestOrganizations(ServerTestCase):
     def test_get_organization(self):
         r = self.api("GET", "/organizations")
         self.assertStatus(r, 200)
         org = r.body
         self.assertKeys(org, {"id", "name", "created_at", "active_numbers", "active_agents",
-                              "active_calls"})
+                              "active_calls", "webhook_url", "has_webhook_secret",
+                              "webhook_events"})
         self.assertEqual(org["name"], ORG_A)
         self.assertUuid(org["id"])
         self.assertTimestamp(org["created_at"])

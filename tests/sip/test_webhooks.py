@@ -6,6 +6,7 @@ import hmac
 import http.server
 import json
 import threading
+import time
 import unittest
 
 from sip_harness import DID, SipServerTestCase
@@ -124,3 +125,34 @@ class TestCallWebhooks(SipServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestOrganizationWebhookFallback(SipServerTestCase):
+    """No webhook_url on the assistant: events go to the organization's webhook, filtered by its
+    webhook_events and signed with its secret."""
+
+    @classmethod
+    def setUpServer(cls):
+        cls.receiver = Receiver()
+        super().setUpServer()
+        url = f"http://127.0.0.1:{cls.receiver.server_address[1]}/org"
+        r = cls.server.api("PATCH", "/organizations", {"webhook_url": url, "webhook_secret": SECRET,
+                                                        "webhook_events": ["end-of-call-report"]})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.receiver.shutdown()
+        super().tearDownClass()
+
+    def test_end_of_call_report_goes_to_the_organization(self):
+        self.sipp("call_hangup.xml")
+        got = self.wait_for(lambda: self.receiver.requests, timeout=15, what="a delivery")
+        time.sleep(1)  # nothing else may follow: status updates are filtered out
+        self.assertEqual(len(self.receiver.requests), 1)
+        headers, body = got[0]
+        self.assertEqual(headers["X-Webhook-Event"], "end-of-call-report")
+        expected = "sha256=" + hmac.new(SECRET.encode(),
+                                        headers["X-Webhook-Timestamp"].encode() + b"." + body,
+                                        hashlib.sha256).hexdigest()
+        self.assertEqual(headers["X-Webhook-Signature"], expected)

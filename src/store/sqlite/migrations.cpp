@@ -185,9 +185,17 @@ CREATE INDEX webhook_deliveries_call ON webhook_deliveries(call_id, created_at);
 CREATE INDEX webhook_deliveries_org ON webhook_deliveries(org_id, created_at);
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kV1Initial, kV2OrganizationRevision,
+// The organization's own webhook, the fallback after an assistant's webhook_url.
+constexpr std::string_view kV6OrganizationWebhook = R"sql(
+ALTER TABLE organizations ADD COLUMN webhook_url TEXT;
+ALTER TABLE organizations ADD COLUMN webhook_secret_sealed TEXT;
+ALTER TABLE organizations ADD COLUMN webhook_events TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kV1Initial, kV2OrganizationRevision,
                                                          kV3TrunkCountryCode, kV4CallTransfer,
-                                                         kV5WebhookDeliveries};
+                                                         kV5WebhookDeliveries,
+                                                         kV6OrganizationWebhook};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

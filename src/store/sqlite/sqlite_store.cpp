@@ -41,7 +41,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& db
 namespace tl::store::detail {
 namespace {
 
-constexpr std::string_view kOrgColumns = "id, name, created_at, revision";
+constexpr std::string_view kOrgColumns =
+    "id, name, created_at, revision, webhook_url, webhook_secret_sealed, webhook_events";
 constexpr std::string_view kKeyColumns = "id, org_id, prefix, hash, created_at, revoked_at";
 
 const std::string kSelectOrg =
@@ -56,8 +57,10 @@ const std::string kListKeys = "SELECT " + std::string(kKeyColumns) +
                               " ORDER BY created_at, id";
 
 Organization read_org(const Statement& row, int first = 0) {
-    return Organization{row.text(first), row.text(first + 1), row.text(first + 2),
-                        row.int64(first + 3)};
+    return Organization{row.text(first),          row.text(first + 1),
+                        row.text(first + 2),      row.int64(first + 3),
+                        row.opt_text(first + 4),  row.opt_text(first + 5),
+                        row.opt_text(first + 6)};
 }
 
 ApiKey read_key(const Statement& row) {
@@ -109,6 +112,17 @@ Result<Organization> SqliteStore::get_organization(const std::string& id) {
     return read_org(*stmt);
 }
 
+Status SqliteStore::update_organization_webhook(const Organization& org) {
+    return write([&](Connection& conn) -> Status {
+        auto stmt = conn.prepare(
+            "UPDATE organizations SET webhook_url = ?, webhook_secret_sealed = ?,"
+            " webhook_events = ?, revision = revision + 1 WHERE id = ?");
+        if (!stmt) return stmt.error();
+        stmt->bind_all(org.webhook_url, org.webhook_secret_sealed, org.webhook_events_json, org.id);
+        return run_on_one_row(*stmt, "update organization webhook", "organization");
+    });
+}
+
 Result<std::optional<Organization>> SqliteStore::find_organization_by_name(
     const std::string& name) {
     auto conn = pool_->checkout();
@@ -155,7 +169,8 @@ Result<std::optional<ApiKeyIdentity>> SqliteStore::find_api_key_by_hash(const st
     auto conn = pool_->checkout();
     auto stmt = conn->prepare(
         "SELECT k.id, k.org_id, k.prefix, k.hash, k.created_at, k.revoked_at,"
-        " o.id, o.name, o.created_at, o.revision"
+        " o.id, o.name, o.created_at, o.revision, o.webhook_url, o.webhook_secret_sealed,"
+        " o.webhook_events"
         " FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.hash = ?");
     if (!stmt) return stmt.error();
     stmt->bind_all(hash);

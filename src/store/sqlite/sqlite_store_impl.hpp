@@ -32,6 +32,7 @@ public:
     Result<Organization> get_organization(const std::string& id) override;
     Result<std::optional<Organization>> find_organization_by_name(const std::string& name) override;
     Result<std::vector<Organization>> list_organizations() override;
+    Status update_organization_webhook(const Organization& org) override;
 
     Status create_api_key(const ApiKey& key) override;
     Result<std::optional<ApiKeyIdentity>> find_api_key_by_hash(const std::string& hash) override;
