@@ -30,7 +30,15 @@ BridgeLeg::~BridgeLeg() {
 }
 
 Result<sip::DialogId> BridgeLeg::dial(BridgeTarget target) {
-    auto lease = ports_->acquire();
+    // The offer names the port before the session binds it (at the answer): skip pairs another
+    // process holds now, as the caller's leg does.
+    Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        lease = ports_->acquire();
+        if (!lease) break;
+        if (media::pair_bindable(media_.bind_ip, lease->rtp_port())) break;
+        lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+    }
     if (!lease) return lease.error();
     local_.address = media_.public_ip;
     local_.port = lease->rtp_port();

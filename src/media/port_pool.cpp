@@ -1,5 +1,8 @@
 #include "media/port_pool.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -68,6 +71,20 @@ void PortPool::release(int rtp_port) {
     if (index < 0 || index >= pairs_ || !used_[static_cast<std::size_t>(index)]) return;
     used_[static_cast<std::size_t>(index)] = false;
     --in_use_;
+}
+
+bool pair_bindable(const std::string& ip, int rtp_port) {
+    boost::asio::io_context io;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(ip, ec);
+    if (ec) return false;
+    const auto protocol = address.is_v6() ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4();
+    boost::asio::ip::udp::socket rtp(io), rtcp(io);
+    rtp.open(protocol, ec);
+    if (!ec) rtp.bind({address, static_cast<unsigned short>(rtp_port)}, ec);
+    if (!ec) rtcp.open(protocol, ec);
+    if (!ec) rtcp.bind({address, static_cast<unsigned short>(rtp_port + 1)}, ec);
+    return !ec;
 }
 
 }  // namespace tl::media

@@ -3,6 +3,7 @@
 // §11). A lease returns its pair on destruction. Thread-safe.
 
 #include <memory>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -11,6 +12,9 @@
 namespace tl::media {
 
 class PortPool;
+
+// True when both ports of the pair (rtp, rtp + 1) can be bound on `ip` right now.
+bool pair_bindable(const std::string& ip, int rtp_port);
 
 class PortLease {
 public:

@@ -33,10 +33,25 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+_held_ranges = []  # open lock files: a range stays ours while this test process lives
+
+
 def rtp_range():
-    """Each server its own RTP range so test files can run in parallel."""
-    base = random.randrange(20000, 60000, 1000)
-    return f"{base}-{base + 999}"
+    """Each server its own RTP range, so test files can run in parallel (ctest -j): a range is
+    claimed with an flock on /tmp/tl-rtp-range-<base>.lock, released when this process ends."""
+    import fcntl
+    bases = list(range(20000, 60000, 1000))
+    random.shuffle(bases)
+    for base in bases:
+        f = open(f"/tmp/tl-rtp-range-{base}.lock", "a")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue
+        _held_ranges.append(f)
+        return f"{base}-{base + 999}"
+    raise RuntimeError("no free RTP range for a test server")
 
 
 class SipServerTestCase(harness.ServerTestCase):
