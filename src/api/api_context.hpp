@@ -46,6 +46,10 @@ inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_webhook_routes(router, ctx);
 }
 
+// A bounded integer query parameter (`limit`, `offset`): `fallback` when absent, kInvalidRequest
+// naming the parameter when malformed or out of range.
+Result<int> query_int(const Request& req, const std::string& name, int fallback, int min, int max);
+
 // Shared by handlers: a store failure or a path id that is not a UUID, as a response.
 Response store_error(const Error& error);
 // kNotFound when `id` is not a UUID, so malformed ids look exactly like unknown ones.

@@ -53,19 +53,6 @@ json::object call_json(const store::Call& c) {
     return o;
 }
 
-Result<int> int_param(const Request& req, const std::string& name, int fallback, int min, int max) {
-    const auto it = req.query.find(name);
-    if (it == req.query.end()) return fallback;
-    int value = 0;
-    const auto& text = it->second;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
-        return make_error(Errc::kInvalidRequest,
-                          fmt::format("{} must be an integer from {} to {}", name, min, max), name);
-    }
-    return value;
-}
-
 Result<std::optional<std::string>> date_param(const Request& req, const std::string& name) {
     const auto it = req.query.find(name);
     if (it == req.query.end()) return std::optional<std::string>{};
@@ -89,9 +76,9 @@ Response list_calls(Request& req, ApiContext& ctx) {
         }
     }
     store::CallFilter filter;
-    auto limit = int_param(req, "limit", 100, 1, 1000);
+    auto limit = query_int(req, "limit", 100, 1, 1000);
     if (!limit) return Response::error(limit.error());
-    auto offset = int_param(req, "offset", 0, 0, 1'000'000'000);
+    auto offset = query_int(req, "offset", 0, 0, 1'000'000'000);
     if (!offset) return Response::error(offset.error());
     filter.limit = *limit;
     filter.offset = *offset;

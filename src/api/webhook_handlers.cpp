@@ -42,19 +42,6 @@ json::object delivery_json(const store::WebhookDelivery& d, bool with_payload) {
     return o;
 }
 
-Result<int> int_param(const Request& req, const std::string& name, int fallback, int min, int max) {
-    const auto it = req.query.find(name);
-    if (it == req.query.end()) return fallback;
-    int value = 0;
-    const auto& text = it->second;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
-        return make_error(Errc::kInvalidRequest,
-                          fmt::format("{} must be an integer from {} to {}", name, min, max), name);
-    }
-    return value;
-}
-
 Response list_deliveries(Request& req, ApiContext& ctx) {
     store::DeliveryFilter filter;
     for (const auto& [key, value] : req.query) {
@@ -75,9 +62,9 @@ Response list_deliveries(Request& req, ApiContext& ctx) {
                 Errc::kUnknownField, fmt::format("unknown query parameter '{}'", key), key));
         }
     }
-    auto limit = int_param(req, "limit", 100, 1, 1000);
+    auto limit = query_int(req, "limit", 100, 1, 1000);
     if (!limit) return Response::error(limit.error());
-    auto offset = int_param(req, "offset", 0, 0, 1'000'000'000);
+    auto offset = query_int(req, "offset", 0, 0, 1'000'000'000);
     if (!offset) return Response::error(offset.error());
     filter.limit = *limit;
     filter.offset = *offset;
