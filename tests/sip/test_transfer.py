@@ -112,15 +112,20 @@ class TestTransferToAnotherSystem(DeskTestCase):
         self.assertGaugesReturnToZero()
 
 
-class TestTransferRefused(TransferTestCase):
+class SippPbxTestCase(TransferTestCase):
+    """A sipp agent (`pbx_scenario`) listening on `pbx_port` for one call; with `pbx_echo` it sends
+    every RTP packet it receives back to its sender."""
+    pbx_scenario = ""
+    pbx_echo = False
 
     @classmethod
     def setUpServer(cls):
         super().setUpServer()
         cls.pbx_port = free_udp_port()
+        echo = ("-mp", str(free_udp_port()), "-rtp_echo") if cls.pbx_echo else ()
         cls.pbx = subprocess.Popen(
-            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_busy.xml"), "-i", "127.0.0.1",
-             "-p", str(cls.pbx_port), "-m", "1", "-timeout", "60s"],
+            [SIPP, "-sf", os.path.join(SCENARIOS, cls.pbx_scenario), "-i", "127.0.0.1",
+             "-p", str(cls.pbx_port), *echo, "-m", "1", "-timeout", "60s"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
     @classmethod
@@ -128,6 +133,11 @@ class TestTransferRefused(TransferTestCase):
         cls.pbx.kill()
         cls.pbx.wait()
         super().tearDownClass()
+
+
+class TestTransferRefused(SippPbxTestCase):
+
+    pbx_scenario = "uas_busy.xml"
 
     def test_busy_destination_returns_the_caller_to_the_assistant(self):
         uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
@@ -152,23 +162,10 @@ class TestTransferRefused(TransferTestCase):
         self.assertGaugesReturnToZero()
 
 
-class TestTransferNoAnswer(TransferTestCase):
+class TestTransferNoAnswer(SippPbxTestCase):
     extra_args = ("--transfer-timeout", "2")
 
-    @classmethod
-    def setUpServer(cls):
-        super().setUpServer()
-        cls.pbx_port = free_udp_port()
-        cls.pbx = subprocess.Popen(
-            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_ring_forever.xml"), "-i", "127.0.0.1",
-             "-p", str(cls.pbx_port), "-m", "1", "-timeout", "60s"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pbx.kill()
-        cls.pbx.wait()
-        super().tearDownClass()
+    pbx_scenario = "uas_ring_forever.xml"
 
     def test_unanswered_transfer_is_cancelled_and_the_caller_stays(self):
         uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
@@ -246,26 +243,13 @@ class TestToolTransferWithOwnCredentials(DeskTestCase):
         self.assertGaugesReturnToZero()
 
 
-class TestBridgeCarriesAudioBothWays(TransferTestCase):
+class TestBridgeCarriesAudioBothWays(SippPbxTestCase):
     """The destination (sipp, PCMA) echoes what it receives: a 1 kHz tone the caller sends (PCMU)
     crosses the bridge to it and comes back, so both directions and the PCMU/PCMA transcoding are
     checked by frequency."""
 
-    @classmethod
-    def setUpServer(cls):
-        super().setUpServer()
-        cls.pbx_port = free_udp_port()
-        cls.pbx = subprocess.Popen(
-            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_answer_echo.xml"), "-i", "127.0.0.1",
-             "-p", str(cls.pbx_port), "-mp", str(free_udp_port()), "-rtp_echo", "-m", "1",
-             "-timeout", "60s"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pbx.kill()
-        cls.pbx.wait()
-        super().tearDownClass()
+    pbx_scenario = "uas_answer_echo.xml"
+    pbx_echo = True
 
     def test_tone_crosses_the_bridge_and_back(self):
         uac = Uac(self.server.sip_host, self.server.sip_port)
