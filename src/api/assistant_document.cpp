@@ -229,7 +229,8 @@ Result<json::object> merge_assistant_document(const json::object& body,
     ObjectReader r(body, "");
     if (auto st = r.reject_read_only({"id", "created_at", "updated_at"}); !st) return st.error();
     if (auto st = r.only({"name", "business_name", "notification_email", "notification_emails",
-                          "recording_consent", "first_message", "is_active",
+                          "recording_consent", "first_message", "first_message_outbound",
+                          "end_call_message", "is_active",
                           "max_duration_seconds", "autonomous_silence_handling",
                           "silence_timeout_seconds", "voicemail_detection", "voicemail_message",
                           "gdpr_mode", "webhook_url", "webhook_secret", "has_webhook_secret",
@@ -243,7 +244,8 @@ Result<json::object> merge_assistant_document(const json::object& body,
     }
     if (auto f = r.string("name", {.min = 1, .max = 255, .nullable = false}); !f) return f.error();
     if (auto f = r.string("business_name", {.min = 0, .max = 255}); !f) return f.error();
-    for (const auto key : {"first_message", "voicemail_message"}) {
+    for (const auto key :
+         {"first_message", "first_message_outbound", "end_call_message", "voicemail_message"}) {
         if (auto f = r.string(key, {.min = 0, .max = 4096}); !f) return f.error();
     }
     auto email = r.string("notification_email", {.min = 3, .max = 254});
@@ -366,6 +368,8 @@ json::object assistant_view(const json::object& document) {
         {"notification_emails", nullptr},
         {"recording_consent", nullptr},
         {"first_message", nullptr},
+        {"first_message_outbound", nullptr},
+        {"end_call_message", nullptr},
         {"is_active", true},
         {"max_duration_seconds", nullptr},
         {"autonomous_silence_handling", false},

@@ -216,6 +216,15 @@ Response control_call(Request& req, ApiContext& ctx) {
 }  // namespace
 
 void add_test_hook_routes(Router& router, ApiContext& ctx) {
+    router.add("POST", "/api/v1/calls/{id}/test-hooks/end-call-tool", Auth::kApiKey,
+               [&ctx](Request& req) {
+                   if (ctx.live_calls == nullptr ||
+                       !ctx.live_calls->end_call_tool(req.org_id(), req.path_params.at(0))) {
+                       return Response::error(make_error(Errc::kCallNotActive,
+                                                         "call is not active on this node"));
+                   }
+                   return Response::json(200, json::object{{"success", true}});
+               });
     router.add("POST", "/api/v1/calls/{id}/test-hooks/transfer-call-tool", Auth::kApiKey,
                [&ctx](Request& req) {
                    const auto& id = req.path_params.at(0);

@@ -6,19 +6,6 @@
 
 namespace tl::call {
 
-namespace {
-
-// Frames waiting in a leg's play queue beyond this are dropped: a relay must add delay no longer
-// than a few frames when the two sides' clocks drift.
-constexpr int kMaxRelayBacklog = 3;
-
-void relay(const std::shared_ptr<media::RtpSession>& to, std::span<const std::int16_t> frame) {
-    if (!to || to->queued() > kMaxRelayBacklog) return;
-    to->play(std::make_shared<media::Pcm>(frame.begin(), frame.end()));
-}
-
-}  // namespace
-
 BridgeLeg::BridgeLeg(boost::asio::io_context& io,
                      sip::SipStack& stack,
                      std::shared_ptr<media::PortPool> ports,
@@ -29,7 +16,8 @@ BridgeLeg::~BridgeLeg() {
     close();
 }
 
-Result<sip::DialogId> BridgeLeg::dial(BridgeTarget target) {
+Result<sip::DialogId> BridgeLeg::dial(BridgeTarget target,
+                                      const std::function<void(sip::DialogId)>& before_send) {
     // The offer names the port before the session binds it (at the answer): skip pairs another
     // process holds now, as the caller's leg does.
     Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
@@ -47,45 +35,86 @@ Result<sip::DialogId> BridgeLeg::dial(BridgeTarget target) {
     local_.session_version = local_.session_id;
     lease_ = std::move(*lease);
     target.invite.sdp = media::render_offer(local_);
-    dialog_ = stack_.invite(std::move(target.invite));
+    dialog_ = stack_.invite(std::move(target.invite), before_send);
     return dialog_;
 }
 
-Status BridgeLeg::answered(const std::string& sdp,
-                           const std::shared_ptr<media::RtpSession>& caller) {
+Result<media::NegotiatedAudio> BridgeLeg::negotiate(const std::string& sdp) const {
     auto answer = media::parse_sdp(sdp);
-    auto audio = answer ? media::negotiate_answer(*answer)
-                        : Result<media::NegotiatedAudio>(answer.error());
-    if (!audio) {
-        hang_up();
-        return audio.error();
-    }
+    if (!answer) return answer.error();
+    return media::negotiate_answer(*answer);
+}
+
+Status BridgeLeg::start_media(const media::NegotiatedAudio& audio,
+                              const std::shared_ptr<media::RtpSession>& caller) {
     media::RtpSessionConfig config;
     config.bind_address = media_.bind_ip;
     config.ports = std::move(*lease_);
     lease_.reset();
-    config.audio = *audio;
+    config.audio = audio;
     config.inactivity_timeout = media_.rtp_timeout;
     media::RtpSession::Callbacks callbacks;
     // What the destination says goes to the caller; PCMU/PCMA differences vanish because both
-    // sides decode to PCM and encode for their own leg.
-    callbacks.on_audio = [weak = std::weak_ptr<media::RtpSession>(caller)](
-                             std::span<const std::int16_t> frame) { relay(weak.lock(), frame); };
+    // sides decode to PCM and encode for their own leg. Its key presses go on as digits.
+    const std::weak_ptr<media::RtpSession> weak(caller);
+    callbacks.on_audio = [weak](std::span<const std::int16_t> frame) {
+        if (auto to = weak.lock()) to->relay(frame);
+    };
+    callbacks.on_dtmf = [weak](char digit, int duration_ms) {
+        if (auto to = weak.lock()) to->send_dtmf(digit, duration_ms);
+    };
     auto rtp = media::RtpSession::create(io_, std::move(config), std::move(callbacks));
-    if (!rtp) {
-        hang_up();
-        return rtp.error();
-    }
+    if (!rtp) return rtp.error();
     rtp_ = std::move(*rtp);
     caller_ = caller;
     rtp_->start();
+    return {};
+}
+
+Status BridgeLeg::early_media(const std::string& sdp,
+                              const std::shared_ptr<media::RtpSession>& caller) {
+    if (hung_up_ || bridged_) return make_error(Errc::kInvalidRequest, "leg not ringing");
+    auto audio = negotiate(sdp);
+    if (!audio) return audio.error();
+    if (rtp_) {
+        rtp_->update(*audio);
+        return {};
+    }
+    return start_media(*audio, caller);
+}
+
+Status BridgeLeg::answered(const std::string& sdp,
+                           const std::shared_ptr<media::RtpSession>& caller) {
+    if (rtp_) {
+        // Early media ran: a 2xx without SDP keeps it (RFC 3261 §13.2.1 allows the answer in a
+        // reliable provisional), one with SDP may move it.
+        if (!sdp.empty()) {
+            auto audio = negotiate(sdp);
+            if (!audio) {
+                hang_up();
+                return audio.error();
+            }
+            rtp_->update(*audio);
+        }
+    } else {
+        auto audio = negotiate(sdp);
+        Status started = audio ? start_media(*audio, caller) : Status(audio.error());
+        if (!started) {
+            hang_up();
+            return started;
+        }
+    }
     relay_target_.store(rtp_);
     bridged_ = true;
     return {};
 }
 
 void BridgeLeg::relay_to_destination(std::span<const std::int16_t> frame) {
-    relay(relay_target_.load(), frame);
+    if (auto to = relay_target_.load()) to->relay(frame);
+}
+
+void BridgeLeg::send_dtmf(char digit, int duration_ms) {
+    if (auto to = relay_target_.load()) to->send_dtmf(digit, duration_ms);
 }
 
 void BridgeLeg::hang_up() {

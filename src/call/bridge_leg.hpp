@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,22 +39,38 @@ public:
               MediaSettings media);
     ~BridgeLeg();
 
-    // Leases RTP ports and sends the INVITE; the dialog id routes this leg's SIP events.
-    Result<sip::DialogId> dial(BridgeTarget target);
+    // Leases RTP ports and sends the INVITE; the dialog id routes this leg's SIP events and is
+    // given to `before_send` before the INVITE leaves (see SipStack::invite).
+    Result<sip::DialogId> dial(BridgeTarget target,
+                               const std::function<void(sip::DialogId)>& before_send);
 
-    // A final answer to the INVITE: on 2xx the leg's media starts and is relayed with `caller`.
+    // A provisional answer with SDP (183/180, RFC 3960 early media): the leg's media starts and
+    // what the destination plays (its ringback, an announcement) goes to `caller`; nothing goes
+    // the other way yet. A later SDP replaces the earlier one. An unusable SDP is ignored (the
+    // caller keeps hearing our ringback): returns the reason.
+    Status early_media(const std::string& sdp, const std::shared_ptr<media::RtpSession>& caller);
+
+    // A final answer to the INVITE: on 2xx the leg's media starts (or continues from early
+    // media, updated when the 2xx carries SDP) and is relayed both ways with `caller`.
     // Returns the error text when a 2xx could not be used (bad SDP: the leg is hung up).
     Status answered(const std::string& sdp, const std::shared_ptr<media::RtpSession>& caller);
 
-    // Audio the caller sent: relayed to the destination (allocation per frame; see docs/calls.md).
+    // Audio the caller sent: relayed to the destination (no allocation, no lock: SampleRelay).
     void relay_to_destination(std::span<const std::int16_t> frame);
+    // A digit the caller pressed: sent on to the destination (RFC 4733 or in-band).
+    void send_dtmf(char digit, int duration_ms);
 
     void hang_up();  // CANCEL while ringing, BYE once answered; idempotent
     void close();    // media off, no more relaying
     sip::DialogId dialog() const { return dialog_; }
     bool bridged() const { return bridged_.load(); }
+    bool early_media() const { return rtp_ != nullptr && !bridged_.load(); }
 
 private:
+    Result<media::NegotiatedAudio> negotiate(const std::string& sdp) const;
+    Status start_media(const media::NegotiatedAudio& audio,
+                       const std::shared_ptr<media::RtpSession>& caller);
+
     boost::asio::io_context& io_;
     sip::SipStack& stack_;
     std::shared_ptr<media::PortPool> ports_;

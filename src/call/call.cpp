@@ -79,7 +79,9 @@ void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
         self->record_event("sip.terminated",
                            json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
         self->finish(self->state_ == State::kRouting ? "failed" : "ended",
-                     status >= 400 ? "error" : "user_hangup");
+                     status >= 400 ? "error" : "user_hangup",
+                     status >= 400 ? fmt::format("SIP dialog failed: {} {}", status, phrase)
+                                   : std::string());
     });
 }
 
@@ -109,8 +111,9 @@ void Call::on_reinvite(sip::InviteRequest invite) {
     });
 }
 
-void Call::hang_up(std::string end_reason) {
-    asio::post(strand_, [self = shared_from_this(), end_reason = std::move(end_reason)] {
+void Call::hang_up(std::string end_reason, std::string error) {
+    asio::post(strand_, [self = shared_from_this(), end_reason = std::move(end_reason),
+                         error = std::move(error)] {
         if (self->state_ == State::kEnded) return;
         if (self->state_ == State::kRouting) {
             self->manager_.stack_->reply(self->invite_.dialog, {480, {}, {}, {}});
@@ -118,7 +121,23 @@ void Call::hang_up(std::string end_reason) {
             self->manager_.stack_->bye(self->invite_.dialog);
         }
         self->record_event("sip.bye", R"({"from":"trunkline"})");
-        self->finish("ended", end_reason);
+        self->finish("ended", end_reason, error);
+    });
+}
+
+void Call::end_call_tool() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
+        boost::system::error_code ec;
+        const auto doc = json::parse(self->route_->assistant.config_json, ec);
+        std::string message;
+        if (!ec && doc.is_object()) {
+            const auto* m = doc.as_object().if_contains("end_call_message");
+            if (m && m->is_string()) message = std::string(m->as_string());
+        }
+        self->record_event("tool.end_call", "{}");
+        self->rtp_->flush();  // whatever the assistant was saying gives way to the goodbye
+        self->speak(message, true);
     });
 }
 
@@ -192,14 +211,20 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
     std::weak_ptr<Call> weak = weak_from_this();
     media::RtpSession::Callbacks callbacks;
     callbacks.on_inactivity = [weak] {
-        if (auto self = weak.lock()) self->hang_up("rtp_timeout");
+        if (auto self = weak.lock()) {
+            self->hang_up("rtp_timeout", "no media from the caller: RTP stopped");
+        }
     };
     callbacks.on_dtmf = [weak](char digit, int duration_ms) {
         if (auto self = weak.lock()) {
             asio::post(self->strand_, [self, digit, duration_ms] {
+                // Bridged, the key press is for the person at the destination (an IVR, a PIN).
+                const bool relayed = self->state_ == State::kBridged && self->leg_;
+                if (relayed) self->leg_->send_dtmf(digit, duration_ms);
                 self->record_event("dtmf", json::serialize(json::object{
                                                {"digit", std::string(1, digit)},
-                                               {"duration_ms", duration_ms}}));
+                                               {"duration_ms", duration_ms},
+                                               {"relayed", relayed}}));
             });
         }
     };
@@ -209,7 +234,8 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
                 if (self->hang_up_after_playout_) self->hang_up("assistant_ended");
                 if (auto then = std::exchange(self->after_playout_, nullptr)) then();
                 // Ringback repeats while the transfer destination rings.
-                if (self->state_ == State::kTransferring && self->leg_ && self->rtp_) {
+                if (self->state_ == State::kTransferring && self->leg_ && self->rtp_ &&
+                    !self->leg_->early_media()) {
                     self->rtp_->play(ringback());
                 }
             });
@@ -270,7 +296,7 @@ void Call::route_and_answer() {
     record.status = "connecting";
     record.caller_phone = route_->caller.empty() ? std::nullopt : std::optional(route_->caller);
     if (!route_->dialled.empty()) record.assistant_phone = route_->dialled;
-    record.assistant_id = route_->assistant.id;
+    if (!route_->assistant.id.empty()) record.assistant_id = route_->assistant.id;
     if (route_->number) record.number_id = route_->number->id;
     record.trunk_id = route_->trunk.id;
     record.sip_call_id = invite_.call_id;
@@ -291,11 +317,19 @@ void Call::route_and_answer() {
 
     remote_sdp_ = std::move(*offer);
     negotiated_ = *audio;
+    if (auto target = assistant_request_target()) return request_assistant(*target);
+    ring_then_answer();
+}
+
+void Call::ring_then_answer() {
     const auto delay = manager_.config_.answer_delay;
     if (delay.count() > 0) {
         // Ring first (some operators want callers to hear ringing before the assistant).
-        manager_.stack_->reply(invite_.dialog, {180, {}, {}, {}});
-        record_event("sip.response", R"({"status":180})");
+        if (!ringing_sent_) {
+            manager_.stack_->reply(invite_.dialog, {180, {}, {}, {}});
+            record_event("sip.response", R"({"status":180})");
+            ringing_sent_ = true;
+        }
         ring_timer_ = std::make_unique<asio::steady_timer>(strand_, delay);
         ring_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (!ec && self->state_ == State::kRouting) self->answer();
@@ -326,14 +360,31 @@ void Call::answer() {
     if (!ec && doc.is_object()) {
         const auto* first = doc.as_object().if_contains("first_message");
         if (first && first->is_string()) speak(std::string(first->as_string()), false);
+        const auto* max = doc.as_object().if_contains("max_duration_seconds");
+        if (!max_duration_seconds_ && max && max->is_int64()) {
+            max_duration_seconds_ = static_cast<int>(max->as_int64());
+        }
     }
+    arm_max_duration();
 }
 
-void Call::finish(std::string status, std::string end_reason) {
+void Call::arm_max_duration() {
+    if (!max_duration_seconds_ || *max_duration_seconds_ <= 0) return;
+    max_duration_timer_ =
+        std::make_unique<asio::steady_timer>(strand_, std::chrono::seconds(*max_duration_seconds_));
+    max_duration_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->state_ == State::kEnded) return;
+        self->record_event("call.max_duration", "{}");
+        self->hang_up("max_duration");
+    });
+}
+
+void Call::finish(std::string status, std::string end_reason, std::string error) {
     if (state_ == State::kEnded) return;
     const bool was_answered = state_ != State::kRouting;
     state_ = State::kEnded;
     if (ring_timer_) ring_timer_->cancel();
+    if (max_duration_timer_) max_duration_timer_->cancel();
     close_leg();
     if (rtp_) {
         rtp_->stop();
@@ -344,6 +395,7 @@ void Call::finish(std::string status, std::string end_reason) {
         const auto now = now_iso8601();
         record_->status = status;
         record_->end_reason = end_reason;
+        if (!error.empty()) record_->error = error;
         record_->ended_at = now;
         record_->updated_at = now;
         if (was_answered) {

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -40,16 +41,21 @@ public:
     void on_cancel();
     void on_bye(sip::DialogId dialog);
     void on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp);
+    // The destination challenged our INVITE (401/407); `answered`: credentials were sent.
+    void on_leg_challenge(sip::DialogId dialog, int status, std::string realm, bool answered);
     void on_refer_progress(int status, bool from_notify);
     void on_reinvite(sip::InviteRequest invite);
     void on_terminated(sip::DialogId dialog, int status, std::string phrase);
-    void hang_up(std::string end_reason);
+    void hang_up(std::string end_reason, std::string error = {});
     void say(std::string text, bool end_after);
     void transfer(std::string destination, std::string message);
     // The assistant's entry point (the transfer_call tool): destination `index` of the
     // assistant's transfer_call tool, with its own message and, for SIP destinations, its own
     // sealed credentials. The conversation runtime calls it; tests reach it through a hook.
     void transfer_to_tool_destination(std::size_t index);
+    // The assistant's end_call tool: speaks the assistant's end_call_message (if any), then
+    // hangs up with end_reason assistant_ended.
+    void end_call_tool();
 
     const std::string& id() const { return id_; }
     sip::DialogId dialog() const { return invite_.dialog; }
@@ -60,7 +66,19 @@ private:
     enum class State { kRouting, kAnswered, kInProgress, kTransferring, kBridged, kEnded };
 
     void route_and_answer();
+    void ring_then_answer();
     void answer();
+    // assistant-request (call_assistant_request.cpp): where to ask, asking, and the answer.
+    struct WebhookTarget {
+        std::string url;
+        std::optional<std::string> secret_sealed;
+    };
+    std::optional<WebhookTarget> assistant_request_target();
+    void request_assistant(const WebhookTarget& target);
+    void on_assistant_answer(Result<boost::json::value> answer);
+    void refuse_with_message(const std::string& message);
+    void fail_unanswered(int sip_status, std::string end_reason);
+    void arm_max_duration();
     media::RtpSession::Callbacks rtp_callbacks();
     void reject(const sip::Reply& reply, std::string reason);
     void speak(const std::string& text, bool end_after, std::function<void()> then = {});
@@ -69,6 +87,7 @@ private:
                         std::string username,
                         std::string password);
     void dial_transfer();
+    void on_early_media(const std::string& sdp);
     void send_refer();
     void refer_failed(int sip_code);
     std::string transfer_method();
@@ -77,7 +96,8 @@ private:
     void save_transfer();
     void close_leg();
     Result<BridgeTarget> transfer_target();
-    void finish(std::string status, std::string end_reason);
+    // `error` set: the call ended because something failed (webhooks say ended-with-error).
+    void finish(std::string status, std::string end_reason, std::string error = {});
     void record_event(std::string type, std::string data_json);
     // Stores the record and, in the same transaction, the webhook events it causes.
     void save_with_events(std::initializer_list<std::string_view> events);
@@ -95,8 +115,11 @@ private:
     std::optional<media::SessionDescription> remote_sdp_;
     std::optional<media::NegotiatedAudio> negotiated_;
     std::unique_ptr<boost::asio::steady_timer> ring_timer_;
+    std::unique_ptr<boost::asio::steady_timer> max_duration_timer_;
+    std::optional<int> max_duration_seconds_;  // from the assistant, or assistant-request
     media::LocalMedia local_media_;
     bool hang_up_after_playout_ = false;
+    bool ringing_sent_ = false;
     std::function<void()> after_playout_;
     // Transfer (bridge): the outbound leg, reachable from the caller's RTP strand for relaying.
     std::shared_ptr<BridgeLeg> leg_;

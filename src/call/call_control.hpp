@@ -24,6 +24,8 @@ public:
     virtual Status transfer_to_tool_destination(const std::string& org_id,
                                                 const std::string& call_id,
                                                 std::size_t index) = 0;
+    // The assistant's end_call tool: end_call_message spoken, then BYE.
+    virtual Status end_call_tool(const std::string& org_id, const std::string& call_id) = 0;
     virtual Status say(const std::string& org_id,
                        const std::string& call_id,
                        const std::string& text,

@@ -99,6 +99,13 @@ void CallManager::on_response(sip::DialogId dialog,
     if (auto call = find(dialog)) call->on_leg_response(dialog, status, phrase, sdp);
 }
 
+void CallManager::on_auth_challenge(sip::DialogId dialog,
+                                    int status,
+                                    const std::string& realm,
+                                    bool answered) {
+    if (auto call = find(dialog)) call->on_leg_challenge(dialog, status, realm, answered);
+}
+
 void CallManager::on_refer_progress(sip::DialogId dialog, int status, bool from_notify) {
     if (auto call = find(dialog)) call->on_refer_progress(status, from_notify);
 }
@@ -167,6 +174,13 @@ Status CallManager::transfer_to_tool_destination(const std::string& org_id,
     auto call = find_by_id(org_id, call_id);
     if (!call) return make_error(Errc::kNotFound, "call is not live");
     call->transfer_to_tool_destination(index);
+    return {};
+}
+
+Status CallManager::end_call_tool(const std::string& org_id, const std::string& call_id) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->end_call_tool();
     return {};
 }
 

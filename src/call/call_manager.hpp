@@ -34,6 +34,8 @@ struct CallManagerConfig {
     int max_calls_per_second = 200;
     std::chrono::milliseconds answer_delay{0};  // ring (180) this long before answering
     std::chrono::milliseconds transfer_ring_timeout{30'000};  // a transfer leg rings this long
+    // How long a ringing call waits for the assistant-request webhook (api-contract.md §5.4).
+    std::chrono::milliseconds assistant_request_timeout{5'000};
 };
 
 class Call;
@@ -62,6 +64,10 @@ public:
     void on_bye(sip::DialogId dialog) override;
     void on_terminated(sip::DialogId dialog, int status, const std::string& phrase) override;
     void on_refer_progress(sip::DialogId dialog, int status, bool from_notify) override;
+    void on_auth_challenge(sip::DialogId dialog,
+                           int status,
+                           const std::string& realm,
+                           bool answered) override;
     void on_response(sip::DialogId dialog,
                      int status,
                      const std::string& phrase,
@@ -82,6 +88,7 @@ public:
     Status transfer_to_tool_destination(const std::string& org_id,
                                         const std::string& call_id,
                                         std::size_t index) override;
+    Status end_call_tool(const std::string& org_id, const std::string& call_id) override;
 
     // Ends every live call (BYE) and waits up to `timeout` for them to finish.
     void shutdown(std::chrono::milliseconds timeout);

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <vector>
+
+#include "media/test_tone.hpp"
 
 namespace tl::media {
 namespace {
@@ -99,6 +103,83 @@ TEST(Dtmf, ShortPayloadIsIgnored) {
     DtmfReceiver rx;
     const std::array<std::uint8_t, 2> p = {5, 0x80};
     EXPECT_FALSE(rx.on_packet(1, p));
+}
+
+}  // namespace
+}  // namespace tl::media
+
+namespace tl::media {
+namespace {
+
+TEST(DtmfSender, EncodesADigitAsGrowingEventsThenThreeEndPacketsThenAGap) {
+    DtmfSender sender;
+    ASSERT_TRUE(sender.queue('7', 100));  // five 20 ms ticks
+    std::vector<DtmfSender::Packet> packets;
+    std::uint32_t ts = 1000;
+    for (int tick = 0; tick < 12; ++tick, ts += 160) {
+        if (auto p = sender.tick(ts)) packets.push_back(*p);
+    }
+    ASSERT_EQ(packets.size(), 7u);  // 4 growing + 3 end
+    DtmfReceiver receiver;
+    std::optional<DtmfDigit> digit;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+        const auto e = parse_telephone_event(packets[i].payload);
+        ASSERT_TRUE(e);
+        EXPECT_EQ(e->event, 7);
+        EXPECT_EQ(packets[i].timestamp, 1000u) << "every packet carries the start timestamp";
+        EXPECT_EQ(packets[i].marker, i == 0);
+        EXPECT_EQ(e->end, i >= 4);
+        EXPECT_EQ(e->duration, 160 * std::min<int>(static_cast<int>(i) + 1, 5));
+        if (auto d = receiver.on_packet(packets[i].timestamp, packets[i].payload)) {
+            EXPECT_FALSE(digit) << "one digit per press";
+            digit = d;
+        }
+    }
+    ASSERT_TRUE(digit);
+    EXPECT_EQ(digit->digit, '7');
+    EXPECT_EQ(digit->duration_ms, 100);
+    EXPECT_FALSE(sender.busy());
+}
+
+TEST(DtmfSender, ConsecutiveDigitsHaveDistinctTimestampsAndAGapBetweenThem) {
+    DtmfSender sender;
+    ASSERT_TRUE(sender.queue('#', 40));
+    ASSERT_TRUE(sender.queue('a', 40));  // lower case is the same key as 'A'
+    EXPECT_FALSE(sender.queue('x', 40));
+    std::vector<std::pair<std::uint32_t, std::optional<DtmfSender::Packet>>> ticks;
+    std::uint32_t ts = 0;
+    for (int tick = 0; tick < 12; ++tick, ts += 160) ticks.emplace_back(ts, sender.tick(ts));
+    DtmfReceiver receiver;
+    std::string digits;
+    int silent_between = 0;
+    bool first_done = false;
+    for (const auto& [at, p] : ticks) {
+        if (!p) {
+            if (first_done && digits.size() == 1) ++silent_between;
+            continue;
+        }
+        if (auto d = receiver.on_packet(p->timestamp, p->payload)) {
+            digits += d->digit;
+            first_done = true;
+        }
+    }
+    EXPECT_EQ(digits, "#A");
+    EXPECT_GE(silent_between, 2);
+}
+
+TEST(DtmfSender, QueueIsBounded) {
+    DtmfSender sender;
+    for (std::size_t i = 0; i < DtmfSender::kMaxPending; ++i) EXPECT_TRUE(sender.queue('1', 40));
+    EXPECT_FALSE(sender.queue('1', 40));
+}
+
+TEST(DtmfTone, HasTheKeypadRowAndColumnFrequencies) {
+    const auto tone = dtmf_tone('5', 100);  // 770 Hz + 1336 Hz
+    ASSERT_EQ(tone.size(), 800u);
+    const auto power = [&](double hz) { return test::goertzel_power(tone, hz, 8000); };
+    EXPECT_GT(power(770) / power(697), 100.0);
+    EXPECT_GT(power(1336) / power(1209), 100.0);
+    EXPECT_TRUE(dtmf_tone('x', 100).empty());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "media/dtmf.hpp"
 #include "media/g711.hpp"
 #include "media/rtp_packet.hpp"
+#include "media/sample_relay.hpp"
 
 // Everything below runs on the session's strand except the public entry points, which only
 // post, and stats()/playing()/local_port(), which read atomics or constants.
@@ -89,6 +90,8 @@ struct RtpSession::Impl {
     bool playout_pending = false;  // audio was queued: report when the queue runs empty
 
     DtmfReceiver dtmf;
+    DtmfSender dtmf_sender;
+    SampleRelay relayed;  // written by the other leg's strand (see relay())
     Clock::time_point last_received;
     bool inactivity_fired = false;
 
@@ -108,6 +111,7 @@ struct RtpSession::Impl {
     std::atomic<std::uint64_t> bytes_received{0};
     std::atomic<std::uint64_t> packets_dropped{0};
     std::atomic<std::uint64_t> dtmf_events{0};
+    std::atomic<std::uint64_t> dtmf_sent{0};
     std::atomic<std::uint64_t> latched{0};
     std::atomic<std::uint64_t> rtcp_sent{0};
     std::atomic<std::uint64_t> rtcp_received{0};
@@ -196,7 +200,10 @@ struct RtpSession::Impl {
             timestamp += static_cast<std::uint32_t>(missed) * kSamplesPerFrame;
         }
         const bool speech = take_frame();
-        if (sending()) {
+        const auto event = audio.telephone_event_pt ? dtmf_sender.tick(timestamp) : std::nullopt;
+        if (sending() && event) {
+            send_event(*event);
+        } else if (sending()) {
             send_frame(speech);
         } else {
             marker_pending = true;  // the first packet after hold starts a new talkspurt
@@ -233,7 +240,26 @@ struct RtpSession::Impl {
         }
         std::fill(frame.begin() + static_cast<std::ptrdiff_t>(filled), frame.end(),
                   std::int16_t{0});
-        return speech;
+        // A bridged leg's audio mixes with whatever we play ourselves (an announcement).
+        return relayed.mix_into(frame) > 0 || speech;
+    }
+
+    void send_event(const DtmfSender::Packet& event) {
+        if (!have_rtp_dest) return;
+        std::array<std::uint8_t, rtp::kHeaderSize + 4> packet{};
+        rtp::write_header({event.marker, static_cast<std::uint8_t>(*audio.telephone_event_pt),
+                           sequence, event.timestamp, ssrc},
+                          packet);
+        std::copy(event.payload.begin(), event.payload.end(), packet.begin() + rtp::kHeaderSize);
+        boost::system::error_code ec;
+        rtp_socket.send_to(asio::buffer(packet), rtp_dest, 0, ec);
+        ++sequence;
+        if (ec) return;
+        marker_pending = false;
+        in_talkspurt = false;  // audio after the event starts a new talkspurt
+        payload_octets_sent += 4;
+        bump(packets_sent);
+        bump(bytes_sent, packet.size());
     }
 
     void send_frame(bool speech) {
@@ -513,6 +539,30 @@ void RtpSession::play(std::shared_ptr<const Pcm> audio) {
     });
 }
 
+void RtpSession::relay(std::span<const std::int16_t> frame) {
+    if (impl_->stopped.load(std::memory_order_relaxed)) return;
+    impl_->relayed.push(frame);
+}
+
+void RtpSession::send_dtmf(char digit, int duration_ms) {
+    if (!telephone_event_code(digit) || impl_->stopped.load()) return;
+    asio::post(impl_->strand, [self = shared_from_this(), digit, duration_ms] {
+        auto& impl = *self->impl_;
+        if (impl.closed) return;
+        if (impl.audio.telephone_event_pt) {
+            if (impl.dtmf_sender.queue(digit, duration_ms)) Impl::bump(impl.dtmf_sent);
+            return;
+        }
+        // No telephone-event negotiated: the digit travels as the tone a phone would make.
+        auto tone = dtmf_tone(digit, std::clamp(duration_ms, 40, 5000));
+        if (tone.empty() || impl.queue.size() >= kMaxQueuedBuffers) return;
+        impl.queue.push_back(std::make_shared<const Pcm>(std::move(tone)));
+        impl.queued_buffers.fetch_add(1);
+        impl.playout_pending = true;
+        Impl::bump(impl.dtmf_sent);
+    });
+}
+
 void RtpSession::flush() {
     asio::post(impl_->strand, [self = shared_from_this()] {
         auto& impl = *self->impl_;
@@ -546,6 +596,8 @@ RtpStats RtpSession::stats() const {
     s.bytes_received = get(impl_->bytes_received);
     s.packets_dropped = get(impl_->packets_dropped);
     s.dtmf_events = get(impl_->dtmf_events);
+    s.dtmf_sent = get(impl_->dtmf_sent);
+    s.relay_dropped = impl_->relayed.dropped();
     s.latched = get(impl_->latched);
     s.rtcp_sent = get(impl_->rtcp_sent);
     s.rtcp_received = get(impl_->rtcp_received);

@@ -42,6 +42,8 @@ struct RtpStats {
     std::uint64_t bytes_received = 0;
     std::uint64_t packets_dropped = 0;  // malformed, wrong PT, or from a stranger after latching
     std::uint64_t dtmf_events = 0;
+    std::uint64_t dtmf_sent = 0;         // digits sent (as events or tones)
+    std::uint64_t relay_dropped = 0;     // relayed frames dropped for backlog
     std::uint64_t latched = 0;  // times the send address moved to where packets came from
     std::uint64_t rtcp_sent = 0;
     std::uint64_t rtcp_received = 0;
@@ -73,6 +75,13 @@ public:
 
     void start();                                 // starts sending (silence) and receiving
     void play(std::shared_ptr<const Pcm> audio);  // appends to the playout queue
+    // Bridging: audio from another session, mixed into what this one sends. Lock- and
+    // allocation-free and not posted: callable from one producer strand at a time (the other
+    // leg's). Frames beyond 80 ms of backlog are dropped (SampleRelay).
+    void relay(std::span<const std::int16_t> frame);
+    // Sends a digit as RFC 4733 events when the far end accepts telephone-event, else as an
+    // in-band dual tone (ITU-T Q.23) in the play queue. Not a DTMF digit: ignored.
+    void send_dtmf(char digit, int duration_ms);
     void flush();                                 // drops queued audio (barge-in)
     void update(const NegotiatedAudio& audio);    // re-INVITE: remote address, direction, codec
     void stop();                                  // idempotent; releases the ports

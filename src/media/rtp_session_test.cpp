@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "media/dtmf.hpp"
 #include "media/g711.hpp"
 #include "media/rtp_packet.hpp"
 #include "media/test_tone.hpp"
@@ -386,6 +387,92 @@ TEST_F(RtpSessionTest, DtmfEventGivesExactlyOneDigit) {
     EXPECT_EQ(digits[0].first, '5');
     EXPECT_EQ(digits[0].second, 100);
     EXPECT_EQ(session->stats().dtmf_events, 1u);
+}
+
+TEST_F(RtpSessionTest, SendDtmfGoesOutAsTelephoneEventsADecoderReadsOnce) {
+    FarEnd far, far_rtcp;
+    auto session = make(audio_to(far, far_rtcp));
+    ASSERT_TRUE(session);
+    session->start();
+    ASSERT_TRUE(far.receive_rtp());
+    session->send_dtmf('9', 120);
+    session->send_dtmf('x', 120);  // not a digit: ignored
+    DtmfReceiver receiver;
+    std::vector<DtmfDigit> digits;
+    int events = 0;
+    const auto deadline = Clock::now() + 2s;
+    while (Clock::now() < deadline && digits.empty()) {
+        auto d = far.receive_rtp(500ms);
+        if (!d) break;
+        const auto p = view(*d);
+        if (p.header.payload_type != 101) continue;
+        ++events;
+        if (auto digit = receiver.on_packet(p.header.timestamp, p.payload)) digits.push_back(*digit);
+    }
+    ASSERT_EQ(digits.size(), 1u);
+    EXPECT_EQ(digits[0].digit, '9');
+    EXPECT_EQ(digits[0].duration_ms, 120);
+    EXPECT_GE(events, 6);
+    EXPECT_TRUE(eventually([&] { return session->stats().dtmf_sent == 1; }));
+}
+
+TEST_F(RtpSessionTest, WithoutTelephoneEventDtmfIsSentAsADualTone) {
+    FarEnd far, far_rtcp;
+    auto audio = audio_to(far, far_rtcp);
+    audio.telephone_event_pt.reset();
+    auto session = make(audio);
+    ASSERT_TRUE(session);
+    session->start();
+    ASSERT_TRUE(far.receive_rtp());
+    session->send_dtmf('1', 200);  // 697 Hz + 1209 Hz
+    std::vector<std::int16_t> heard;
+    const auto deadline = Clock::now() + 3s;
+    while (Clock::now() < deadline && heard.size() < 1600) {
+        auto d = far.receive_rtp(500ms);
+        if (!d) break;
+        const auto p = view(*d);
+        if (all_equal(p.payload, 0xFF)) continue;
+        for (auto b : p.payload) heard.push_back(ulaw_to_linear(b));
+    }
+    ASSERT_GE(heard.size(), 1200u);
+    const auto block = std::span<const std::int16_t>(heard).first(1200);
+    const auto power = [&](double hz) { return test::goertzel_power(block, hz, 8000); };
+    EXPECT_GT(power(697) / power(852), 50.0);
+    EXPECT_GT(power(1209) / power(1477), 50.0);
+}
+
+TEST_F(RtpSessionTest, RelayedFramesAreSentWithoutBeingQueued) {
+    FarEnd far, far_rtcp;
+    auto session = make(audio_to(far, far_rtcp));
+    ASSERT_TRUE(session);
+    session->start();
+    ASSERT_TRUE(far.receive_rtp());
+    far.drain();
+    // Another leg relays a 1 kHz tone frame by frame at its own pace.
+    const auto tone = test::make_tone(1000.0, 8000, 8000);
+    std::atomic<bool> stop{false};
+    std::thread producer([&] {
+        for (std::size_t at = 0; at + 160 <= tone.size() && !stop; at += 160) {
+            session->relay(std::span(tone).subspan(at, 160));
+            std::this_thread::sleep_for(20ms);
+        }
+    });
+    std::vector<std::int16_t> heard;
+    const auto deadline = Clock::now() + 3s;
+    while (Clock::now() < deadline && heard.size() < 4000) {
+        auto d = far.receive_rtp(500ms);
+        if (!d) break;
+        const auto p = view(*d);
+        if (all_equal(p.payload, 0xFF)) continue;
+        for (auto b : p.payload) heard.push_back(ulaw_to_linear(b));
+    }
+    stop = true;
+    producer.join();
+    ASSERT_GE(heard.size(), 4000u);
+    EXPECT_FALSE(session->playing()) << "relayed audio does not go through the play queue";
+    const auto block = std::span<const std::int16_t>(heard).subspan(800, 2400);
+    const double p1k = test::goertzel_power(block, 1000.0, 8000);
+    EXPECT_GT(test::to_db(p1k / test::goertzel_power(block, 1500.0, 8000)), 20.0);
 }
 
 TEST_F(RtpSessionTest, InactivityFiresOnceAndMayStopTheSession) {

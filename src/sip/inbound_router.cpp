@@ -151,11 +151,19 @@ RouteDecision InboundRouter::route_for_trunk(const InviteRequest& invite, store:
     auto number = store_.find_number_by_e164(*dialled);
     if (!number || number->org_id != trunk.org_id) return reject(404, "unknown_number");
     if (!number->is_active) return reject(480, "number_inactive");
-    if (!number->assistant_id) return reject(480, "no_assistant");
-    auto assistant = store_.get_assistant(trunk.org_id, *number->assistant_id);
-    if (!assistant) return reject(480, "no_assistant");
-    if (!assistant->is_active) return reject(480, "assistant_inactive");
-    accepted.assistant = std::move(*assistant);
+    auto assistant = number->assistant_id
+                         ? store_.get_assistant(trunk.org_id, *number->assistant_id)
+                         : Result<store::Assistant>(make_error(Errc::kNotFound, "none"));
+    if (!assistant || !assistant->is_active) {
+        // No assistant to answer with: the organization's webhook may name one while it rings.
+        auto org = store_.get_organization(trunk.org_id);
+        if (!org || !org->webhook_url) {
+            return reject(480, assistant ? "assistant_inactive" : "no_assistant");
+        }
+        accepted.needs_assistant = true;
+    } else {
+        accepted.assistant = std::move(*assistant);
+    }
     accepted.number = std::move(*number);
     accepted.trunk = std::move(trunk);
     accepted.dialled = *dialled;

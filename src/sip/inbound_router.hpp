@@ -37,7 +37,10 @@ struct InboundRouterConfig {
 
 struct AcceptedCall {
     store::SipTrunk trunk;
+    // Empty (no id) when the number has no usable assistant but the organization has a webhook:
+    // the call must get one from the assistant-request webhook (api-contract.md §5.4).
     store::Assistant assistant;
+    bool needs_assistant = false;
     std::optional<store::PhoneNumber> number;  // absent when routed by header
     std::string dialled;                        // E.164 when known
     std::string caller;                         // From user as received

@@ -70,6 +70,10 @@ public:
                              int status,
                              const std::string& phrase,
                              const std::string& sdp) {}
+    // The far end challenged an INVITE we sent (401/407) in `realm`; `answered`: the stack sent
+    // credentials (once per INVITE), else the challenge ends it (on_response follows).
+    virtual void on_auth_challenge(DialogId dialog, int status, const std::string& realm,
+                                   bool answered) {}
     // Progress of a REFER we sent on `dialog` (RFC 3515): the REFER's own response
     // (`from_notify` false: 202 accepted, or a refusal), then the status lines the far end reports
     // in NOTIFY message/sipfrag bodies (`from_notify` true), up to a final one (>= 200).

@@ -201,8 +201,9 @@ class Uac:
         reply = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
         self.sip.sendto(reply.encode(), (self.host, self.port))
 
-    def call(self, seconds, dtmf="", tone_hz=0):
-        """INVITE, record `seconds` of RTP, BYE. Returns the final INVITE response status."""
+    def call(self, seconds, dtmf="", tone_hz=0, dtmf_delay=1.0):
+        """INVITE, record `seconds` of RTP (pressing the `dtmf` digits `dtmf_delay` s after the
+        answer), BYE. Returns the final INVITE response status."""
         rport = self.rtp.getsockname()[1]
         sdp = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                f"m=audio {rport} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -215,6 +216,7 @@ class Uac:
                 break
         if status != 200:
             self._request("ACK", 1)
+            self._drain_early_media()
             return status
         m = re.search(r"^To:.*;tag=([^;\s]+)", resp, re.M | re.I)
         self.to_tag = m.group(1) if m else None
@@ -224,7 +226,7 @@ class Uac:
         self.remote_rtp = (ip, port)
         self._request("ACK", 1, to_tag=self.to_tag)
         # Send our own RTP too (silence) so the far end latches and sees media.
-        self._record(seconds, dtmf, tone_hz)
+        self._record(seconds, dtmf, tone_hz, dtmf_delay)
         self._request("BYE", 2, to_tag=self.to_tag)
         self._recv_response()
         return 200
@@ -248,13 +250,13 @@ class Uac:
         self._request("BYE", 2, to_tag=self.to_tag)
         return self._recv_response()
 
-    def _record(self, seconds, dtmf="", tone_hz=0):
-        """Sends silence (and, after one second, the `dtmf` digits as RFC 4733 events) while
-        recording what arrives."""
+    def _record(self, seconds, dtmf="", tone_hz=0, dtmf_delay=1.0):
+        """Sends silence (and, after `dtmf_delay` seconds, the `dtmf` digits as RFC 4733 events)
+        while recording what arrives."""
         stop = time.monotonic() + seconds
         seq, ts, ssrc = 1, 0, 0x1234
         next_send = time.monotonic()
-        dtmf_start = time.monotonic() + 1.0
+        dtmf_start = time.monotonic() + dtmf_delay
         events = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8,
                   "9": 9, "*": 10, "#": 11}
         pending = list(dtmf)
@@ -296,6 +298,22 @@ class Uac:
                                  int.from_bytes(data[4:8], "big"),
                                  int.from_bytes(data[8:12], "big"), bool(data[1] & 0x80),
                                  data[12:]))
+
+    def _drain_early_media(self):
+        """Keeps the RTP that arrived before a refusal (an announcement in early media)."""
+        self.rtp.settimeout(0.05)
+        while True:
+            try:
+                data, _ = self.rtp.recvfrom(2048)
+            except socket.timeout:
+                break
+            if len(data) >= 12:
+                self.packets.append((time.monotonic(), data[1] & 0x7F,
+                                     int.from_bytes(data[2:4], "big"),
+                                     int.from_bytes(data[4:8], "big"),
+                                     int.from_bytes(data[8:12], "big"), bool(data[1] & 0x80),
+                                     data[12:]))
+        self.rtp.settimeout(0.2)
 
     def pcm(self):
         """The received PCMU decoded to 16-bit 8 kHz PCM, in sequence order."""

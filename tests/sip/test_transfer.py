@@ -3,7 +3,9 @@ transfer trunk (digest auth), hears them through the bridge, and a refused trans
 caller to the assistant with the reason recorded."""
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -18,11 +20,14 @@ DESK_GREETING = "This is the billing department, how can I help?"
 class TransferTestCase(SipServerTestCase):
     destination_port = None  # set by subclasses: where the transfer trunk points
 
-    def place_call_and_transfer(self, destination, seconds, transfer_after=2.0):
-        """Calls DID, asks for a transfer after `transfer_after` s, records `seconds` in all."""
+    def place_call_and_transfer(self, destination, seconds, transfer_after=2.0, dtmf="",
+                                dtmf_delay=1.0):
+        """Calls DID, asks for a transfer after `transfer_after` s, records `seconds` in all
+        (pressing `dtmf` `dtmf_delay` s after the answer)."""
         uac = Uac(self.server.sip_host, self.server.sip_port)
         result = {}
-        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(seconds)))
+        caller = threading.Thread(target=lambda: result.setdefault(
+            "status", uac.call(seconds, dtmf=dtmf, dtmf_delay=dtmf_delay)))
         caller.start()
         call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
                                           None), what="the call")
@@ -88,7 +93,9 @@ class DeskTestCase(TransferTestCase):
 class TestTransferToAnotherSystem(DeskTestCase):
 
     def test_caller_is_bridged_to_the_destination_and_hears_it(self):
-        uac, call = self.place_call_and_transfer(DESK, seconds=12)
+        # The caller presses 7 once bridged (an IVR menu at the desk, say): the digit must reach
+        # the desk, which records it on its own call.
+        uac, call = self.place_call_and_transfer(DESK, seconds=12, dtmf="7", dtmf_delay=9.0)
         transfer = call["transfer"]
         self.assertEqual(transfer["status"], "connected", call["events"])
         self.assertEqual(transfer["method"], "bridge")
@@ -97,8 +104,14 @@ class TestTransferToAnotherSystem(DeskTestCase):
         self.assertIsNotNone(transfer["connected_at"])
         types = [e["type"] for e in call["events"]]
         for expected in ("transfer.requested", "transfer.message_played", "transfer.invite",
-                         "transfer.bridged"):
+                         "transfer.challenge", "transfer.bridged"):
             self.assertIn(expected, types)
+        challenge = next(e["data"] for e in call["events"] if e["type"] == "transfer.challenge")
+        self.assertEqual(challenge["status"], 401)
+        self.assertTrue(challenge["answered"])
+        self.assertTrue(challenge["realm"])
+        relayed = [e["data"] for e in call["events"] if e["type"] == "dtmf"]
+        self.assertEqual(relayed, [{"digit": "7", "duration_ms": 100, "relayed": True}])
         self.assertEqual(call["status"], "ended")
         self.assertEqual(call["end_reason"], "transferred")
         # The desk greets as soon as it answers: its words, through the bridge, are in what the
@@ -109,6 +122,9 @@ class TestTransferToAnotherSystem(DeskTestCase):
         # The desk saw the call arrive from the caller ID of the trunk.
         desk_calls = self.desk.api("GET", "/calls").body["calls"]
         self.assertEqual(desk_calls[0]["caller_phone"], "+31850835037")
+        desk_call = self.desk.api("GET", f"/calls/{desk_calls[0]['id']}").body
+        desk_digits = [e["data"]["digit"] for e in desk_call["events"] if e["type"] == "dtmf"]
+        self.assertEqual(desk_digits, ["7"], "the digit did not cross the bridge")
         self.assertGaugesReturnToZero()
 
 
@@ -331,3 +347,86 @@ class TestAutoFallsBackToBridge(DeskTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestEarlyMediaReachesTheCaller(SippPbxTestCase):
+    """The destination answers 183 with SDP and plays a 700 Hz announcement for 4 s before the
+    person picks up: the caller hears that announcement instead of our 425 Hz ringback."""
+
+    pbx_scenario = "uas_early_media.xml"
+
+    @classmethod
+    def setUpServer(cls):
+        cls.tone_dir = tempfile.mkdtemp(prefix="tl-early-media-")
+        tone = os.path.join(cls.tone_dir, "announcement.ulaw")
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", tone,
+                        "synth", "6", "sine", "700"], check=True)
+        with open(os.path.join(SCENARIOS, cls.pbx_scenario)) as f:
+            scenario = f.read().replace("TONE_FILE", tone)
+        cls.pbx_scenario = os.path.join(cls.tone_dir, "uas_early_media.xml")
+        with open(cls.pbx_scenario, "w") as f:
+            f.write(scenario)
+        super().setUpServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.tone_dir, ignore_errors=True)
+
+    def test_caller_hears_the_destinations_early_media_not_our_ringback(self):
+        uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
+                                                 seconds=13)
+        self.assertEqual(call["transfer"]["status"], "connected", call["events"])
+        types = [e["type"] for e in call["events"]]
+        self.assertIn("transfer.early_media", types)
+        self.assertLess(types.index("transfer.early_media"), types.index("transfer.bridged"))
+        pcm = uac.pcm()
+        samples = [int.from_bytes(pcm[i:i + 2], "little", signed=True)
+                   for i in range(0, len(pcm) - 1, 2)]
+        windows = [samples[s:s + 4000] for s in range(0, len(samples) - 4000, 4000)]
+        announcement = sum(1 for w in windows if tone_ratio(w, 700) > 0.5)
+        ringback = sum(1 for w in windows if tone_ratio(w, 425) > 0.5)
+        # About 4 s of announcement (8 half-second windows), at most a moment of our ringback
+        # before the 183 arrived.
+        self.assertGreaterEqual(announcement, 5, "the early media did not reach the caller")
+        self.assertLessEqual(ringback, 1, "our ringback played over the destination's media")
+        self.assertGaugesReturnToZero()
+
+
+class TestEndCallTool(SipServerTestCase):
+    """The assistant's end_call tool (reached through the hook the conversation runtime will
+    use): the end_call_message is spoken, then the call ends with end_reason assistant_ended."""
+    extra_args = ("--enable-test-hooks",)
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}",
+                           {"end_call_message": "Thank you for calling, goodbye."})
+        assert r.status == 200, r
+
+    def test_end_call_message_is_spoken_then_the_call_ends(self):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        result = {}
+        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(15)))
+        caller.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        time.sleep(2)
+        r = self.server.api("POST", f"/calls/{call['id']}/test-hooks/end-call-tool", {})
+        self.assertEqual(r.status, 200, r)
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["end_reason"], "assistant_ended")
+        types = [e["type"] for e in ended["events"]]
+        self.assertIn("tool.end_call", types)
+        said = [e["data"]["text"] for e in ended["events"] if e["type"] == "assistant.say"]
+        self.assertIn("Thank you for calling, goodbye.", said)
+        caller.join(timeout=30)
+        uac.close()
+        heard = transcribe(uac.pcm()[-4 * 16000:], ["thank", "you", "for", "calling", "goodbye",
+                                                    "welcome", "acme"])
+        self.assertTrue({"goodbye", "calling", "thank"} & set(heard.split()), heard)
+        r = self.server.api("POST", f"/calls/{call['id']}/test-hooks/end-call-tool", {})
+        self.assertEqual(r.status, 400, r)
+        self.assertGaugesReturnToZero()

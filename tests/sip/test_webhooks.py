@@ -123,6 +123,38 @@ class TestCallWebhooks(SipServerTestCase):
                 "webhook_url": f"http://127.0.0.1:{self.receiver.server_address[1]}/hooks"})
 
 
+class TestEndedWithError(SipServerTestCase):
+    """A call that ends because something failed (here: the caller's RTP stopped) is reported
+    with status-update `ended-with-error` carrying the `error`."""
+    extra_args = ("--rtp-timeout", "2")
+
+    @classmethod
+    def setUpServer(cls):
+        cls.receiver = Receiver()
+        super().setUpServer()
+        url = f"http://127.0.0.1:{cls.receiver.server_address[1]}/hooks"
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}", {"webhook_url": url})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.receiver.shutdown()
+        super().tearDownClass()
+
+    def test_rtp_timeout_is_reported_as_ended_with_error(self):
+        self.sipp("wait_for_bye.xml")  # sends no RTP: the server hangs up after 2 s
+        got = self.wait_for(lambda: len(self.receiver.requests) >= 3 and self.receiver.requests,
+                            timeout=15, what="three webhook deliveries")
+        messages = [json.loads(body)["message"] for _, body in got]
+        ended = [m for m in messages if m["type"] == "status-update"][-1]
+        self.assertEqual(ended["call"]["status"], "ended-with-error")
+        self.assertEqual(ended["end_reason"], "rtp_timeout")
+        self.assertIn("RTP", ended["error"])
+        report = next(m for m in messages if m["type"] == "end-of-call-report")
+        self.assertEqual(report["call"]["status"], "ended-with-error")
+        self.assertGaugesReturnToZero()
+
+
 if __name__ == "__main__":
     unittest.main()
 

@@ -186,8 +186,10 @@ struct SipStack::Impl {
             const auto it = outbound.find(id);
             // One answer per challenge: a second challenge means the credentials are wrong,
             // and retrying would loop.
-            if (it != outbound.end() && !it->second.auth_username.empty() &&
-                auth_attempts[id]++ < 1) {
+            const bool answer = it != outbound.end() && !it->second.auth_username.empty() &&
+                                auth_attempts[id]++ < 1;
+            events.on_auth_challenge(id, status, realm_of(sip), answer);
+            if (answer) {
                 auto realm = realm_of(sip);
                 if (realm.empty()) realm = "\"\"";
                 const auto auth = fmt::format("Digest:{}:{}:{}", realm, it->second.auth_username,
@@ -364,8 +366,9 @@ void SipStack::reply(DialogId dialog, Reply reply) {
     impl_->post([impl = impl_.get(), dialog, r = std::move(reply)] { impl->do_reply(dialog, r); });
 }
 
-DialogId SipStack::invite(OutboundInvite invite) {
+DialogId SipStack::invite(OutboundInvite invite, const std::function<void(DialogId)>& before_send) {
     const DialogId id = impl_->next_dialog++;
+    if (before_send) before_send(id);
     impl_->post([impl = impl_.get(), id, invite = std::move(invite)] { impl->do_invite(id, invite); });
     return id;
 }

@@ -31,8 +31,10 @@ public:
     ~SipStack();  // stop()
 
     void reply(DialogId dialog, Reply reply);
-    // Sends an INVITE; responses arrive through SipEvents::on_response. The id is usable at once.
-    DialogId invite(OutboundInvite invite);
+    // Sends an INVITE; responses arrive through SipEvents::on_response. `before_send` runs with
+    // the new id before the INVITE reaches the SIP thread: whoever routes the responses must know
+    // the id by then, or a fast answer (a busy server, a loaded machine) finds nobody to go to.
+    DialogId invite(OutboundInvite invite, const std::function<void(DialogId)>& before_send = {});
     // REFER on an established dialog (RFC 3515) with `refer_to` ("<tel:+31612345678>" or
     // "<sip:agent@pbx>"); progress arrives through SipEvents::on_refer_progress.
     void refer(DialogId dialog, std::string refer_to, std::string referred_by);
