@@ -12,6 +12,8 @@ packages=(
     build-essential cmake ninja-build pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev sqlite3 libsodium-dev libsofia-sip-ua-dev
+    # HTTPS client (src/net); the openssl CLI makes the TLS tests' certificates.
+    libssl-dev openssl
     libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
     libespeak-ng-dev espeak-ng-data
     libgtest-dev libgmock-dev

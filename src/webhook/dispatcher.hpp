@@ -12,6 +12,9 @@
 // Store calls are synchronous (SQLite) and run on the dispatcher's strand: give the dispatcher an
 // io_context that does not serve latency-sensitive work (never the SIP thread or a call strand).
 //
+// Deliveries go out over net::HttpClient: http:// and https:// (verified against the system CA
+// store plus Config::tls's CA file, host name checked).
+//
 // Thread-safety: start() and stop() may be called from any thread; stop() blocks (bounded) unless
 // called from the io_context's own thread. Everything else runs on an internal strand.
 
@@ -20,9 +23,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "net/tls_client_context.hpp"
 #include "store/secret_box.hpp"
 #include "store/store.hpp"
 
@@ -41,9 +46,14 @@ public:
         std::chrono::milliseconds poll_interval{200};
         int concurrency = 8;  // deliveries in flight at once
         std::chrono::milliseconds request_timeout{10'000};
-        // How long stop() waits for in-flight deliveries; unfinished ones stay `delivering` and
-        // are recovered by reset_stuck_deliveries() at the next start.
+        // How long stop() lets deliveries in flight finish before cancelling them; a cancelled
+        // one goes back to pending (due at once) and is sent again after the next start.
+        std::chrono::milliseconds stop_grace{500};
+        // How long stop() waits in all; anything still `delivering` then (a store call that
+        // hangs) is recovered by reset_stuck_deliveries() at the next start.
         std::chrono::milliseconds stop_timeout{15'000};
+        // HTTPS trust: the system CA store when empty, else what this context trusts.
+        std::optional<net::TlsClientContext> tls;
         // Tests inject these; defaults are the system clock and a randomly seeded generator.
         std::function<SystemTime()> clock;
         std::uint64_t jitter_seed = 0;  // 0: random
@@ -63,8 +73,9 @@ public:
     // then starts polling. Idempotent.
     void start();
 
-    // Stops claiming new deliveries, lets in-flight ones finish and record their outcome, bounded
-    // by config.stop_timeout. Idempotent.
+    // Stops claiming new deliveries, lets in-flight ones finish and record their outcome for up
+    // to config.stop_grace, then cancels the rest (back to pending); returns when every one has
+    // recorded its outcome, or after config.stop_timeout at the latest. Idempotent.
     void stop();
 
 private:
