@@ -12,12 +12,14 @@ packages=(
     build-essential cmake ninja-build pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev sqlite3 libsodium-dev libsofia-sip-ua-dev
+    # HTTPS client (src/net); the openssl CLI makes the TLS tests' certificates.
+    libssl-dev openssl
     libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
     libespeak-ng-dev espeak-ng-data
     libgtest-dev libgmock-dev
     curl python3
-    # Test peers and checks: sipp, PocketSphinx (transcribes what a caller hears), sox.
-    sip-tester libpocketsphinx-dev libsphinxbase-dev pocketsphinx pocketsphinx-en-us sox
+    # Test peers and checks: sipp, PocketSphinx (transcribes what a caller hears), sox, flite (callers' voices).
+    sip-tester libpocketsphinx-dev libsphinxbase-dev pocketsphinx pocketsphinx-en-us sox flite
 )
 bench_packages=(wrk util-linux)
 

@@ -33,6 +33,7 @@ void add_number_routes(Router& router, ApiContext& ctx);
 void add_assistant_routes(Router& router, ApiContext& ctx);
 void add_call_routes(Router& router, ApiContext& ctx);
 void add_webhook_routes(Router& router, ApiContext& ctx);
+void add_byok_routes(Router& router, ApiContext& ctx);
 // Only with `serve --enable-test-hooks` (never in production): entry points that the conversation
 // runtime will call, reachable by the test suite until that runtime exists. Not in the OpenAPI.
 void add_test_hook_routes(Router& router, ApiContext& ctx);
@@ -44,6 +45,7 @@ inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_assistant_routes(router, ctx);
     add_call_routes(router, ctx);
     add_webhook_routes(router, ctx);
+    add_byok_routes(router, ctx);
 }
 
 // A bounded integer query parameter (`limit`, `offset`): `fallback` when absent, kInvalidRequest

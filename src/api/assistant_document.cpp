@@ -1,5 +1,8 @@
 #include "api/assistant_document.hpp"
 
+#include "voice/providers/openai_settings.hpp"
+#include "voice/providers/scripted_llm.hpp"
+
 #include "api/assistant_tools.hpp"
 #include "api/json_reader.hpp"
 
@@ -73,7 +76,8 @@ Result<json::value> validate_llm_config(const json::object& llm,
                                         const store::SecretBox& secrets) {
     ObjectReader r(llm, "llm_config");
     if (auto st = r.only({"provider", "model", "temperature", "messages", "tools", "voice",
-                          "max_completion_tokens", "delegation", "turn_detection"});
+                          "max_completion_tokens", "delegation", "turn_detection", "base_url",
+                          "rules", "default_reply"});
         !st) {
         return st.error();
     }
@@ -97,6 +101,18 @@ Result<json::value> validate_llm_config(const json::object& llm,
         if (!validated) return validated.error();
         out["tools"] = std::move(*validated);
     }
+    // The providers the conversation runtime drives check their own fields (docs/providers.md):
+    // a config the runtime would refuse at the first call is refused here instead.
+    const auto* provider = out.if_contains("provider");
+    const std::string name = provider && provider->is_string() ? std::string(provider->as_string()) : "";
+    if (name == "scripted") {
+        if (auto st = voice::parse_scripted_config(out); !st) return st.error();
+    } else if (voice::is_openai_compatible_provider(name)) {
+        if (auto st = voice::parse_openai_chat_settings(out); !st) return st.error();
+    } else if (out.contains("rules") || out.contains("default_reply")) {
+        return make_error(Errc::kInvalidRequest, "rules and default_reply need provider 'scripted'",
+                          out.contains("rules") ? "llm_config.rules" : "llm_config.default_reply");
+    }
     return json::value(std::move(out));
 }
 
@@ -115,7 +131,7 @@ Status validate_tts_config(const json::object& tts) {
     ObjectReader r(tts, "tts_config");
     if (auto st = r.only({"provider", "voice_id", "model", "language", "stability",
                           "similarity_boost", "style", "use_speaker_boost", "speed",
-                          "speaking_rate"});
+                          "speaking_rate", "base_url", "response_format"});
         !st) {
         return st;
     }

@@ -197,11 +197,10 @@ Response control_call(Request& req, ApiContext& ctx) {
             sent = ctx.live_calls->say(req.org_id(), id,
                                        std::string(body->at("content").as_string()),
                                        body->at("end_after").as_bool());
-        } else {
-            return Response::error(make_error(
-                Errc::kNotImplemented,
-                fmt::format("'{}' is not available yet: it arrives with the conversation runtime",
-                            type)));
+        } else {  // inject-context
+            sent = ctx.live_calls->inject_context(req.org_id(), id,
+                                                  std::string(body->at("content").as_string()),
+                                                  body->at("trigger_response").as_bool());
         }
     }
     if (!sent) {

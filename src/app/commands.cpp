@@ -171,6 +171,20 @@ int run_cli(int argc, char** argv) {
     serve_cmd->add_flag("--sip-digest-sha256", serve.sip_digest_sha256,
                         "Also challenge inbound INVITEs with SHA-256 digest (RFC 8760)")
         ->envname("TRUNKLINE_SIP_DIGEST_SHA256");
+    serve_cmd->add_option("--webhook-ca-file", serve.webhook_ca_file,
+                          "PEM CA certificates trusted for https:// webhooks, besides the system's")
+        ->envname("TRUNKLINE_WEBHOOK_CA_FILE")
+        ->check(CLI::ExistingFile);
+    serve_cmd->add_option("--webhook-retry-base-ms", serve.webhook_retry_base_ms,
+                          "Webhook retries: longest first back-off in ms, doubled per attempt")
+        ->envname("TRUNKLINE_WEBHOOK_RETRY_BASE_MS")
+        ->check(CLI::Range(1LL, 3'600'000LL))
+        ->capture_default_str();
+    serve_cmd->add_option("--webhook-retry-max-ms", serve.webhook_retry_max_ms,
+                          "Webhook retries: cap of the back-off in ms")
+        ->envname("TRUNKLINE_WEBHOOK_RETRY_MAX_MS")
+        ->check(CLI::Range(1LL, 86'400'000LL))
+        ->capture_default_str();
     serve_cmd->add_option("--shutdown-timeout", serve.shutdown_timeout_seconds,
                           "Seconds in-flight requests get after SIGTERM")
         ->envname("TRUNKLINE_SHUTDOWN_TIMEOUT")

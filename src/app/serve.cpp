@@ -8,8 +8,9 @@
 #include "app/listen_address.hpp"
 #include "app/sip_edge.hpp"
 #include "common/log.hpp"
-#include "webhook/dispatcher.hpp"
 #include "common/validation.hpp"
+#include "net/tls_client_context.hpp"
+#include "webhook/dispatcher.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -32,17 +33,20 @@ namespace {
 // they must not share the threads that serve the API and the calls. Stops on every exit path.
 class WebhookRunner {
 public:
-    WebhookRunner(store::Store& store, const store::SecretBox& secrets, metrics::Registry& metrics)
-        : dispatcher_(io_, store, secrets, metrics, config()),
+    WebhookRunner(store::Store& store,
+                  const store::SecretBox& secrets,
+                  metrics::Registry& metrics,
+                  webhook::Dispatcher::Config config)
+        : dispatcher_(io_, store, secrets, metrics, shutdown_bounds(std::move(config))),
           work_(asio::make_work_guard(io_)) {
         dispatcher_.start();
         thread_ = std::thread([this] { io_.run(); });
     }
     ~WebhookRunner() { stop(); }
-    // Shutdown waits at most 2 s for deliveries in flight: the outbox is durable, so whatever is
-    // cut short is sent again after the restart.
-    static webhook::Dispatcher::Config config() {
-        webhook::Dispatcher::Config c;
+    // Shutdown gives deliveries in flight 1 s, then cancels them, and waits 2 s at most: the
+    // outbox is durable, so whatever is cut short is sent again after the restart.
+    static webhook::Dispatcher::Config shutdown_bounds(webhook::Dispatcher::Config c) {
+        c.stop_grace = std::chrono::seconds(1);
         c.stop_timeout = std::chrono::seconds(2);
         return c;
     }
@@ -107,6 +111,15 @@ int run_serve(const ServeOptions& options) {
         std::cerr << "trunkline: --api-rate-limit must be at least 1\n";
         return 2;
     }
+    if (options.webhook_retry_max_ms < options.webhook_retry_base_ms) {
+        std::cerr << "trunkline: --webhook-retry-max-ms must be at least --webhook-retry-base-ms\n";
+        return 2;
+    }
+    auto webhook_tls = net::TlsClientContext::create(options.webhook_ca_file);
+    if (!webhook_tls) {
+        std::cerr << "trunkline: --webhook-ca-file: " << webhook_tls.error().message << "\n";
+        return 2;
+    }
 
     auto secrets = open_secret_box(options.data_dir);
     if (!secrets) {
@@ -129,6 +142,7 @@ int run_serve(const ServeOptions& options) {
     SipEdgeOptions edge_options;
     edge_options.sip_listen = *sip_listen;
     edge_options.rtp_ports = *rtp_ports;
+    edge_options.webhook_tls = *webhook_tls;
     edge_options.public_ip = options.public_ip;
     edge_options.rtp_timeout = std::chrono::milliseconds(
         static_cast<long long>(options.rtp_timeout_seconds * 1000));
@@ -158,7 +172,11 @@ int run_serve(const ServeOptions& options) {
         api::add_test_hook_routes(router, ctx);
     }
 
-    WebhookRunner webhooks(**store, *secrets, metrics);
+    webhook::Dispatcher::Config webhook_config;
+    webhook_config.tls = *webhook_tls;
+    webhook_config.base_backoff = std::chrono::milliseconds(options.webhook_retry_base_ms);
+    webhook_config.max_backoff = std::chrono::milliseconds(options.webhook_retry_max_ms);
+    WebhookRunner webhooks(**store, *secrets, metrics, std::move(webhook_config));
 
     api::HttpServer server(io, router);
     const auto bound = server.start(

@@ -23,6 +23,9 @@ struct ServeOptions {
     bool sip_digest_sha256 = false;
     double transfer_timeout_seconds = 30;
     bool enable_test_hooks = false;
+    std::string webhook_ca_file;  // PEM CAs trusted for https:// webhooks besides the system's
+    long long webhook_retry_base_ms = 1000;   // back-off before the first retry at most; doubles
+    long long webhook_retry_max_ms = 600000;  // cap of the back-off
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

@@ -66,6 +66,7 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     call_config.max_calls_per_second = options.max_calls_per_second;
     call_config.answer_delay = options.answer_delay;
     call_config.transfer_ring_timeout = options.transfer_timeout;
+    call_config.webhook_tls = options.webhook_tls;
     edge->calls_ = std::make_shared<call::CallManager>(
         io, store, *edge->router_, *edge->speech_, secrets,
         media::PortPool::create(options.rtp_ports.low, options.rtp_ports.high), metrics,

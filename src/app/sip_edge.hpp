@@ -3,6 +3,7 @@
 // manager and the SIP stack, built and torn down together.
 
 #include "app/listen_address.hpp"
+#include "net/tls_client_context.hpp"
 #include "call/call_manager.hpp"
 #include "common/metrics.hpp"
 #include "sip/inbound_router.hpp"
@@ -27,6 +28,8 @@ struct SipEdgeOptions {
     std::chrono::milliseconds answer_delay{0};
     bool digest_sha256 = false;  // also challenge with SHA-256 (docs/adr/0005)
     std::chrono::milliseconds transfer_timeout{30'000};
+    // Trust for the webhooks a call waits on (assistant-request, tool-calls), as for deliveries.
+    std::optional<net::TlsClientContext> webhook_tls;
 };
 
 class SipEdge {

@@ -147,6 +147,8 @@ void Call::say(std::string text, bool end_after) {
             self->state_ != State::kBridged) {
             return;
         }
+        // Said into a live conversation, the words join its transcript.
+        if (!end_after && self->conversing()) return self->conversation_->say(text);
         self->speak(text, end_after);
     });
 }
@@ -168,31 +170,36 @@ std::string Call::assistant_language() const {
     return "en";
 }
 
-void Call::speak(const std::string& text, bool end_after, std::function<void()> then) {
+void Call::speak(const std::string& text,
+                 bool end_after,
+                 std::function<void()> then,
+                 std::string end_reason) {
     if (text.empty()) {
-        if (end_after) hang_up("assistant_ended");
+        if (end_after) hang_up(end_reason);
         if (then) then();
         return;
     }
     record_event("assistant.say", json::serialize(json::object{{"text", text}}));
     manager_.speech_.synthesize(
         text, assistant_language(),
-        [weak = weak_from_this(), end_after, then = std::move(then)](Result<voice::PcmPtr> audio) {
+        [weak = weak_from_this(), end_after, then = std::move(then),
+         end_reason = std::move(end_reason)](Result<voice::PcmPtr> audio) mutable {
             auto self = weak.lock();
             if (!self) return;
             asio::post(self->strand_, [self, audio = std::move(audio), end_after,
-                                       then = std::move(then)]() mutable {
+                                       then = std::move(then),
+                                       end_reason = std::move(end_reason)]() mutable {
                 if (self->state_ == State::kEnded || !self->rtp_) return;
                 if (!audio) {
                     spdlog::warn("[call={}] speech synthesis failed: {}", self->id_,
                                  audio.error().message);
                     self->record_event("assistant.tts_error",
                                        json::serialize(json::object{{"error", audio.error().message}}));
-                    if (end_after) self->hang_up("assistant_ended");
+                    if (end_after) self->hang_up(end_reason);
                     if (then) then();
                     return;
                 }
-                if (end_after) self->hang_up_after_playout_ = true;
+                if (end_after) self->hang_up_after_playout_ = end_reason;
                 if (then) self->after_playout_ = std::move(then);
                 self->rtp_->play(*audio);
             });
@@ -221,6 +228,7 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
                 // Bridged, the key press is for the person at the destination (an IVR, a PIN).
                 const bool relayed = self->state_ == State::kBridged && self->leg_;
                 if (relayed) self->leg_->send_dtmf(digit, duration_ms);
+                if (!relayed && self->conversing()) self->conversation_->on_dtmf(digit);
                 self->record_event("dtmf", json::serialize(json::object{
                                                {"digit", std::string(1, digit)},
                                                {"duration_ms", duration_ms},
@@ -231,8 +239,9 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
     callbacks.on_playout_done = [weak] {
         if (auto self = weak.lock()) {
             asio::post(self->strand_, [self] {
-                if (self->hang_up_after_playout_) self->hang_up("assistant_ended");
+                if (self->hang_up_after_playout_) self->hang_up(*self->hang_up_after_playout_);
                 if (auto then = std::exchange(self->after_playout_, nullptr)) then();
+                if (self->conversing()) self->conversation_->on_playout_done();
                 // Ringback repeats while the transfer destination rings.
                 if (self->state_ == State::kTransferring && self->leg_ && self->rtp_ &&
                     !self->leg_->early_media()) {
@@ -242,9 +251,14 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
         }
     };
     // Caller audio goes to the transfer destination once bridged (relay_leg_ is set then).
+    // Until then it goes to the assistant's listener (when it converses).
     callbacks.on_audio = [weak](std::span<const std::int16_t> frame) {
         if (auto self = weak.lock()) {
-            if (auto leg = self->relay_leg_.load()) leg->relay_to_destination(frame);
+            if (auto leg = self->relay_leg_.load()) {
+                leg->relay_to_destination(frame);
+            } else if (auto listener = self->listener_.load()) {
+                listener->push(frame);
+            }
         }
     };
     return callbacks;
@@ -366,6 +380,7 @@ void Call::answer() {
         }
     }
     arm_max_duration();
+    start_conversation();
 }
 
 void Call::arm_max_duration() {
@@ -385,6 +400,7 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
     state_ = State::kEnded;
     if (ring_timer_) ring_timer_->cancel();
     if (max_duration_timer_) max_duration_timer_->cancel();
+    stop_conversation();
     close_leg();
     if (rtp_) {
         rtp_->stop();

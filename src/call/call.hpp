@@ -3,11 +3,13 @@
 // call's strand, so a Call holds no mutex (STYLE.md "Concurrency").
 
 #include "call/bridge_leg.hpp"
+#include "call/caller_listener.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
 #include "sip/inbound_router.hpp"
 #include "sip/sip_types.hpp"
 #include "store/records.hpp"
+#include "voice/conversation/conversation.hpp"
 #include "voice/text_to_speech.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -31,7 +33,7 @@ class CallManager;
 // The 425 Hz ringback cadence a caller hears while a transfer destination rings.
 voice::PcmPtr ringback();
 
-class Call : public std::enable_shared_from_this<Call> {
+class Call : public std::enable_shared_from_this<Call>, private voice::ConversationActions {
 public:
     Call(CallManager& manager, sip::InviteRequest invite);
 
@@ -48,6 +50,8 @@ public:
     void on_terminated(sip::DialogId dialog, int status, std::string phrase);
     void hang_up(std::string end_reason, std::string error = {});
     void say(std::string text, bool end_after);
+    // inject-context: a message for the assistant's model; with `respond` it answers now.
+    void inject_context(std::string text, bool respond);
     void transfer(std::string destination, std::string message);
     // The assistant's entry point (the transfer_call tool): destination `index` of the
     // assistant's transfer_call tool, with its own message and, for SIP destinations, its own
@@ -79,9 +83,29 @@ private:
     void refuse_with_message(const std::string& message);
     void fail_unanswered(int sip_status, std::string end_reason);
     void arm_max_duration();
+    // The assistant converses (call_conversation.cpp).
+    void start_conversation();
+    void stop_conversation();
+    bool conversing() const;
+    void synthesize(std::string text, std::function<void(Result<voice::PcmPtr>)> done) override;
+    void play(voice::PcmPtr audio) override;
+    void stop_playing() override;
+    void transfer(const voice::ConfiguredTool& tool, std::size_t destination) override;
+    void end_call(const std::string& message, const std::string& end_reason) override;
+    void call_function(const voice::ConfiguredTool& tool,
+                       const voice::ToolCall& call,
+                       std::function<void(Result<std::string>)> done) override;
+    void record_event(std::string type, std::string data_json) override;
+    void report_words(std::uint64_t turn, std::size_t words) override;
+    void transcript_changed(const boost::json::array& messages) override;
+    std::optional<boost::json::object> tool_config(std::size_t position) const;
+    void transfer_to(const boost::json::object& destination);
     media::RtpSession::Callbacks rtp_callbacks();
     void reject(const sip::Reply& reply, std::string reason);
-    void speak(const std::string& text, bool end_after, std::function<void()> then = {});
+    void speak(const std::string& text,
+               bool end_after,
+               std::function<void()> then = {},
+               std::string end_reason = "assistant_ended");
     void begin_transfer(const std::string& destination,
                         const std::string& message,
                         std::string username,
@@ -98,7 +122,6 @@ private:
     Result<BridgeTarget> transfer_target();
     // `error` set: the call ended because something failed (webhooks say ended-with-error).
     void finish(std::string status, std::string end_reason, std::string error = {});
-    void record_event(std::string type, std::string data_json);
     // Stores the record and, in the same transaction, the webhook events it causes.
     void save_with_events(std::initializer_list<std::string_view> events);
     std::string assistant_language() const;
@@ -118,7 +141,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> max_duration_timer_;
     std::optional<int> max_duration_seconds_;  // from the assistant, or assistant-request
     media::LocalMedia local_media_;
-    bool hang_up_after_playout_ = false;
+    std::optional<std::string> hang_up_after_playout_;  // the end reason, once playout ends
     bool ringing_sent_ = false;
     std::function<void()> after_playout_;
     // Transfer (bridge): the outbound leg, reachable from the caller's RTP strand for relaying.
@@ -129,6 +152,9 @@ private:
     std::string destination_username_;  // a SIP destination's own credentials (tool path)
     std::string destination_password_;
     std::chrono::steady_clock::time_point answered_at_{};
+    std::shared_ptr<voice::Conversation> conversation_;
+    // Read by the caller's RTP strand for every frame; set and cleared on the call's strand.
+    std::atomic<std::shared_ptr<CallerListener>> listener_;
 };
 
 }  // namespace tl::call

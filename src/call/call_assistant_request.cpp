@@ -7,7 +7,7 @@
 
 #include "call/call_manager.hpp"
 #include "common/clock.hpp"
-#include "webhook/http_client.hpp"
+#include "net/http_client.hpp"
 #include "webhook/payloads.hpp"
 #include "webhook/sync_request.hpp"
 
@@ -90,12 +90,11 @@ void Call::request_assistant(const WebhookTarget& target) {
         hook.secret = std::move(*secret);
     }
     record_event("webhook.assistant_request", "{}");
-    auto executor = asio::make_strand(manager_.io_);
-    auto client = std::make_shared<webhook::HttpClient>(executor, 0);
     asio::co_spawn(
-        executor,
-        [client, hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
-            co_return co_await webhook::send_sync(*client, std::move(hook));
+        manager_.hooks_strand_,
+        [&client = manager_.hooks_client_,
+         hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
+            co_return co_await webhook::send_sync(client, std::move(hook));
         },
         [weak = weak_from_this()](std::exception_ptr failure, Result<json::value> answer) {
             auto self = weak.lock();

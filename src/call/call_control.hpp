@@ -26,6 +26,12 @@ public:
                                                 std::size_t index) = 0;
     // The assistant's end_call tool: end_call_message spoken, then BYE.
     virtual Status end_call_tool(const std::string& org_id, const std::string& call_id) = 0;
+    // inject-context: a system message for the live conversation; `trigger_response`: the
+    // assistant answers at once.
+    virtual Status inject_context(const std::string& org_id,
+                                  const std::string& call_id,
+                                  const std::string& text,
+                                  bool trigger_response) = 0;
     virtual Status say(const std::string& org_id,
                        const std::string& call_id,
                        const std::string& text,

@@ -20,6 +20,10 @@ CallManager::CallManager(boost::asio::io_context& io,
       store_(store),
       router_(router),
       speech_(speech),
+      voice_(io.get_executor(), store, secrets),
+      hooks_strand_(boost::asio::make_strand(io)),
+      hooks_client_(hooks_strand_,
+                    config.webhook_tls.value_or(net::TlsClientContext::system_default()), 8),
       secrets_(secrets),
       ports_(std::move(ports)),
       config_(std::move(config)),
@@ -181,6 +185,16 @@ Status CallManager::end_call_tool(const std::string& org_id, const std::string& 
     auto call = find_by_id(org_id, call_id);
     if (!call) return make_error(Errc::kNotFound, "call is not live");
     call->end_call_tool();
+    return {};
+}
+
+Status CallManager::inject_context(const std::string& org_id,
+                                  const std::string& call_id,
+                                  const std::string& text,
+                                  bool trigger_response) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->inject_context(text, trigger_response);
     return {};
 }
 

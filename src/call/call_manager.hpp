@@ -6,6 +6,10 @@
 // strand of the io_context; speech synthesis runs on the SpeechService's workers.
 
 #include "call/call_control.hpp"
+#include "call/voice_providers.hpp"
+#include "net/http_client.hpp"
+
+#include <boost/asio/strand.hpp>
 #include "common/metrics.hpp"
 #include "media/port_pool.hpp"
 #include "sip/inbound_router.hpp"
@@ -36,6 +40,7 @@ struct CallManagerConfig {
     std::chrono::milliseconds transfer_ring_timeout{30'000};  // a transfer leg rings this long
     // How long a ringing call waits for the assistant-request webhook (api-contract.md §5.4).
     std::chrono::milliseconds assistant_request_timeout{5'000};
+    std::optional<net::TlsClientContext> webhook_tls;  // none: the system CA store
 };
 
 class Call;
@@ -89,6 +94,10 @@ public:
                                         const std::string& call_id,
                                         std::size_t index) override;
     Status end_call_tool(const std::string& org_id, const std::string& call_id) override;
+    Status inject_context(const std::string& org_id,
+                          const std::string& call_id,
+                          const std::string& text,
+                          bool trigger_response) override;
 
     // Ends every live call (BYE) and waits up to `timeout` for them to finish.
     void shutdown(std::chrono::milliseconds timeout);
@@ -109,6 +118,11 @@ private:
     store::Store& store_;
     sip::InboundRouter& router_;
     voice::SpeechService& speech_;
+    VoiceProviders voice_;
+    // The webhooks calls wait on (assistant-request, tool-calls) share one keep-alive client,
+    // used only on its own strand.
+    boost::asio::strand<boost::asio::io_context::executor_type> hooks_strand_;
+    net::HttpClient hooks_client_;
     const store::SecretBox& secrets_;
     std::shared_ptr<media::PortPool> ports_;
     CallManagerConfig config_;

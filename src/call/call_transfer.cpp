@@ -185,40 +185,37 @@ void Call::refer_failed(int sip_code) {
 void Call::transfer_to_tool_destination(std::size_t index) {
     asio::post(strand_, [self = shared_from_this(), index] {
         if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
-        boost::system::error_code ec;
-        const auto doc = json::parse(self->route_->assistant.config_json, ec);
-        const json::object* destination = nullptr;
-        if (!ec && doc.is_object()) {
-            const auto* llm = doc.as_object().if_contains("llm_config");
-            const auto* tools = llm && llm->is_object() ? llm->as_object().if_contains("tools")
-                                                        : nullptr;
-            if (tools && tools->is_array()) {
-                for (const auto& tool : tools->as_array()) {
-                    const auto* type = tool.is_object() ? tool.as_object().if_contains("type") : nullptr;
-                    if (!type || !type->is_string() || type->as_string() != "transfer_call") continue;
-                    const auto& dests = tool.as_object().at("destinations").as_array();
-                    if (index < dests.size()) destination = &dests[index].as_object();
-                    break;
-                }
+        // The first transfer_call tool of the assistant.
+        for (std::size_t position = 0;; ++position) {
+            const auto tool = self->tool_config(position);
+            if (!tool) break;
+            const auto* type = tool->if_contains("type");
+            if (!type || !type->is_string() || type->as_string() != "transfer_call") continue;
+            const auto* dests = tool->if_contains("destinations");
+            if (dests && dests->is_array() && index < dests->as_array().size() &&
+                dests->as_array()[index].is_object()) {
+                return self->transfer_to(dests->as_array()[index].as_object());
             }
+            break;
         }
-        if (destination == nullptr) {
-            self->record_event("transfer.failed",
-                               json::serialize(json::object{{"reason", "no_such_destination"},
-                                                            {"index", index}}));
-            return;
-        }
-        auto text = [&](const char* key) {
-            const auto* v = destination->if_contains(key);
-            return v && v->is_string() ? std::string(v->as_string()) : std::string();
-        };
-        std::string password;
-        if (const auto sealed = text("password_sealed"); !sealed.empty()) {
-            if (auto unsealed = self->manager_.secrets_.unseal(sealed)) password = *unsealed;
-        }
-        const auto target = text("type") == "sip" ? text("sip_uri") : text("number");
-        self->begin_transfer(target, text("message"), text("username"), std::move(password));
+        self->record_event("transfer.failed",
+                           json::serialize(json::object{{"reason", "no_such_destination"},
+                                                        {"index", index}}));
     });
+}
+
+// A destination of a transfer_call tool: its own message and, for SIP, its own credentials.
+void Call::transfer_to(const json::object& destination) {
+    auto text = [&](const char* key) {
+        const auto* v = destination.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    std::string password;
+    if (const auto sealed = text("password_sealed"); !sealed.empty()) {
+        if (auto unsealed = manager_.secrets_.unseal(sealed)) password = *unsealed;
+    }
+    const auto target = text("type") == "sip" ? text("sip_uri") : text("number");
+    begin_transfer(target, text("message"), text("username"), std::move(password));
 }
 
 Result<BridgeTarget> Call::transfer_target() {
@@ -286,6 +283,7 @@ void Call::dial_transfer() {
 void Call::transfer_connected() {
     if (transfer_timer_) transfer_timer_->cancel();
     rtp_->flush();  // stop the ringback
+    listener_.store(nullptr);  // the assistant leaves the media path
     relay_leg_.store(leg_);
     state_ = State::kBridged;
     transfer_["status"] = "connected";

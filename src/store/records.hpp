@@ -175,6 +175,20 @@ struct DeliveryFilter {
     int offset = 0;
 };
 
+// An organization's own key for a voice/LLM/email provider (BYOK, api-contract.md §4.12). One
+// row per (org_id, provider). The key itself exists here only sealed; `secret_id` is an opaque,
+// non-secret UUID that names the current key in API responses and changes whenever the key is
+// replaced. `config_json` holds the provider's non-secret settings (a JSON object).
+struct ByokKey {
+    std::string org_id;
+    std::string provider;
+    std::string secret_id;
+    std::string key_sealed;  // empty in listings: list_byok_keys never reads it
+    std::string config_json = "{}";
+    std::string created_at;
+    std::string updated_at;
+};
+
 struct DeliveryPage {
     std::vector<WebhookDelivery> deliveries;  // newest first
     long long total = 0;

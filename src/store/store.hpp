@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "store/records.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,34 @@ public:
     // Returns how many were reset.
     virtual Result<int> reset_stuck_deliveries(const std::string& now) = 0;
     virtual Result<long long> count_pending_deliveries() = 0;
+
+    // BYOK provider keys (records.hpp ByokKey), one per (org_id, provider); deleting the
+    // organization deletes them. Provider names are not checked here (the API layer does that).
+    // Inserts the key, or replaces an existing one's secret_id, key_sealed and updated_at; a
+    // replacement keeps the row's created_at and config_json (`key.config_json` is used only when
+    // inserting). An unknown organization is kInvalidRequest with field "org_id".
+    virtual Status upsert_byok_key(const ByokKey& key) = 0;
+    // kNotFound when the organization has no key for `provider`.
+    virtual Status delete_byok_key(const std::string& org_id, const std::string& provider) = 0;
+    // The organization's keys ordered by provider, WITHOUT key_sealed (left empty): listings are
+    // what the API shows, and the API never needs the sealed key.
+    virtual Result<std::vector<ByokKey>> list_byok_keys(const std::string& org_id) = 0;
+    // One key with key_sealed, for the server-side provider clients (see ByokKeys); never for an
+    // API response. kNotFound when there is none.
+    virtual Result<ByokKey> get_byok_key(const std::string& org_id,
+                                         const std::string& provider) = 0;
+    // Applies `config_patch_json` (a JSON object) to the stored config_json as an RFC 7396 JSON
+    // Merge Patch (json_merge_patch.hpp) in one transaction, sets updated_at, and returns the row
+    // WITHOUT key_sealed. kNotFound when there is no key for `provider`; kInvalidRequest with
+    // field "config" when the patch is not a JSON object or the merged config would exceed
+    // kMaxByokConfigBytes.
+    virtual Result<ByokKey> update_byok_config(const std::string& org_id,
+                                               const std::string& provider,
+                                               const std::string& config_patch_json,
+                                               const std::string& updated_at) = 0;
 };
+
+// The largest serialized config_json a BYOK key may hold after a merge.
+inline constexpr std::size_t kMaxByokConfigBytes = 64 * 1024;
 
 }  // namespace tl::store

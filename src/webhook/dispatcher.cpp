@@ -10,12 +10,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <future>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "webhook/http_client.hpp"
+#include "net/http_client.hpp"
 #include "webhook/signing.hpp"
 
 namespace tl::webhook {
@@ -47,8 +48,9 @@ public:
           store_(store),
           secrets_(secrets),
           config_(std::move(config)),
-          client_(strand_),
+          client_(strand_, config_.tls.value_or(net::TlsClientContext::system_default())),
           timer_(strand_),
+          grace_timer_(strand_),
           rng_(config_.jitter_seed != 0 ? config_.jitter_seed : std::random_device{}()),
           delivered_(registry.counter("trunkline_webhook_deliveries_total",
                                       "Webhook delivery attempts by outcome.",
@@ -63,6 +65,7 @@ public:
                                   "Webhook deliveries not yet delivered or dead.")) {
         if (!config_.clock) config_.clock = [] { return std::chrono::system_clock::now(); };
         config_.concurrency = std::max(config_.concurrency, 1);
+        config_.claim_batch = std::max(config_.claim_batch, config_.concurrency);
     }
 
     void start() {
@@ -78,13 +81,23 @@ public:
         });
     }
 
-    // Fulfils `done` once nothing is in flight any more.
+    // Fulfils `done` once nothing is in flight any more. Requests still in flight after the
+    // grace period are cancelled: a receiver that accepted the connection but never answers
+    // would otherwise hold stop() until request_timeout (10 s), beyond serve's stop_timeout.
     void stop(std::shared_ptr<std::promise<void>> done) {
         asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
             self->running_ = false;
-            self->stopped_ = true;
             self->timer_.cancel();
             if (done) self->stop_waiters_.push_back(done);
+            if (!self->stopped_) {
+                self->stopped_ = true;
+                if (self->in_flight_ > 0) {
+                    self->grace_timer_.expires_after(self->config_.stop_grace);
+                    self->grace_timer_.async_wait([self](const boost::system::error_code& ec) {
+                        if (!ec) self->client_.cancel_all();
+                    });
+                }
+            }
             self->finish_stop_if_idle();
         });
     }
@@ -103,19 +116,24 @@ private:
         }
     }
 
+    // Claims ahead of the free slots: the claim query costs about the same for 1 or 32 rows and
+    // grows with the backlog (docs/benchmarks.md), so one query serves many deliveries. Claimed
+    // ones wait in `ready_` as `delivering`; stop() puts those it never sent back to pending.
     void claim_and_send() {
-        const int free = config_.concurrency - in_flight_;
-        if (free > 0) {
-            auto claimed = store_.claim_due_deliveries(now_iso(), free);
+        if (static_cast<int>(ready_.size()) <= config_.concurrency) {
+            const int room = config_.claim_batch - static_cast<int>(ready_.size());
+            auto claimed = store_.claim_due_deliveries(now_iso(), room);
             if (!claimed) {
                 spdlog::error("[webhook] cannot claim deliveries: {}", claimed.error().message);
             } else {
-                for (auto& d : *claimed) {
-                    ++in_flight_;
-                    asio::co_spawn(strand_, deliver(shared_from_this(), std::move(d)),
-                                   asio::detached);
-                }
+                for (auto& d : *claimed) ready_.push_back(std::move(d));
             }
+        }
+        while (in_flight_ < config_.concurrency && !ready_.empty()) {
+            ++in_flight_;
+            asio::co_spawn(strand_, deliver(shared_from_this(), std::move(ready_.front())),
+                           asio::detached);
+            ready_.pop_front();
         }
         // The gauge is refreshed at most once per poll interval (one COUNT query).
         const auto now = std::chrono::steady_clock::now();
@@ -138,7 +156,7 @@ private:
         const SystemTime sent_at = config_.clock();
         const std::string timestamp = std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(sent_at.time_since_epoch()).count());
-        HttpRequest request;
+        net::HttpRequest request;
         request.url = d.url;
         request.timeout = config_.request_timeout;
         request.headers = {
@@ -169,7 +187,7 @@ private:
         }
     }
 
-    void record(const store::WebhookDelivery& d, const HttpResult& result) {
+    void record(const store::WebhookDelivery& d, const net::HttpResult& result) {
         if (result) {
             const int status = result->status;
             if (status >= 200 && status < 300) {
@@ -188,11 +206,30 @@ private:
             return;
         }
         const auto& failure = result.error();
-        if (failure.code == HttpErrc::kBadUrl || failure.code == HttpErrc::kUnsupportedScheme) {
-            record_dead(d, std::nullopt, failure.message);
-        } else {
-            record_retry(d, std::nullopt, failure.message);
+        switch (failure.code) {
+            case net::HttpErrc::kBadUrl:
+            case net::HttpErrc::kUnsupportedScheme:
+                record_dead(d, std::nullopt, failure.message);
+                return;
+            case net::HttpErrc::kCancelled:
+                record_interrupted(d);
+                return;
+            default:
+                // A TLS failure too: a certificate gets renewed, a CA file gets fixed.
+                record_retry(d, std::nullopt, failure.message);
+                return;
         }
+    }
+
+    // Cancelled by stop(): the receiver may or may not have it; due again at once, so the next
+    // start sends it first (at least once).
+    void record_interrupted(const store::WebhookDelivery& d) {
+        const std::string now = now_iso();
+        store::DeliveryFailure failure{std::nullopt, "interrupted by shutdown", now, now};
+        if (auto done = store_.fail_delivery(d.id, failure); !done) {
+            store_failure(d, done.error());
+        }
+        failed_.inc();
     }
 
     void record_retry(const store::WebhookDelivery& d,
@@ -234,6 +271,16 @@ private:
 
     void finish_stop_if_idle() {
         if (running_ || in_flight_ > 0) return;
+        grace_timer_.cancel();
+        if (!ready_.empty()) {
+            // Claimed, never sent. Nothing else is `delivering` now (one dispatcher per
+            // database, as at start-up), so the start-up reset is exactly their release.
+            ready_.clear();
+            if (auto reset = store_.reset_stuck_deliveries(now_iso()); !reset) {
+                spdlog::error("[webhook] cannot release claimed deliveries: {}",
+                              reset.error().message);
+            }
+        }
         for (auto& waiter : stop_waiters_) waiter->set_value();
         stop_waiters_.clear();
         client_.close_idle();
@@ -245,8 +292,9 @@ private:
     store::Store& store_;
     const store::SecretBox& secrets_;
     Dispatcher::Config config_;
-    HttpClient client_;
-    asio::steady_timer timer_;
+    net::HttpClient client_;
+    asio::steady_timer timer_;        // the poll interval; cancelled to poll at once
+    asio::steady_timer grace_timer_;  // stop(): when in-flight requests get cancelled
     std::mt19937_64 rng_;
     metrics::Counter& delivered_;
     metrics::Counter& failed_;
@@ -256,6 +304,7 @@ private:
     bool running_ = false;
     bool stopped_ = false;
     int in_flight_ = 0;
+    std::deque<store::WebhookDelivery> ready_;  // claimed, waiting for a free slot
     std::vector<std::shared_ptr<std::promise<void>>> stop_waiters_;
 };
 

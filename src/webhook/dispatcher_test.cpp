@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include "net/test_certs.hpp"
+#include "net/test_server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "webhook/payloads.hpp"
 #include "webhook/test_receiver.hpp"
@@ -222,7 +225,7 @@ TEST_F(DispatcherTest, ClientErrorsAreDeadAtOnceButTooManyRequestsIsRetried) {
     });
     enqueue(delivery("g1", "call-1", rx.url("/gone")));
     enqueue(delivery("g2", "call-1", rx.url("/busy")));
-    enqueue(delivery("h1", std::nullopt, "https://example.invalid/hook"));
+    enqueue(delivery("h1", std::nullopt, "ftp://example.invalid/hook"));
 
     IoRunner runner;
     Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
@@ -235,7 +238,7 @@ TEST_F(DispatcherTest, ClientErrorsAreDeadAtOnceButTooManyRequestsIsRetried) {
     EXPECT_EQ(gone.attempts, 1);
     EXPECT_EQ(gone.last_status_code, 404);
     EXPECT_EQ(get("g2").attempts, 2);
-    EXPECT_NE(get("h1").last_error->find("https"), std::string::npos);
+    EXPECT_NE(get("h1").last_error->find("scheme 'ftp'"), std::string::npos);
     EXPECT_EQ(counter("dead"), 2u);
 
     // A dead letter can be retried: it goes out again (and is still rejected here).
@@ -327,6 +330,131 @@ TEST_F(DispatcherTest, CrashMidwayThenRestartDeliversAllFifty) {
     }
     for (int i = 0; i < 50; ++i) EXPECT_EQ(get("m" + std::to_string(i)).status, "delivered");
     for (const auto& r : rx.received()) EXPECT_TRUE(r.signature_ok);
+}
+
+TEST_F(DispatcherTest, DeliversToHttpsUrlsOverOneVerifiedConnection) {
+    net::testing::TestCa ca;
+    net::testing::TestServer rx(
+        ca.issue("localhost", "DNS:localhost"),
+        [](const net::testing::ServedRequest&) { return net::testing::Reply{}; });
+    config_.tls = net::TlsClientContext::create(ca.ca_file()).value();
+    enqueue(delivery("t1", "call-1", rx.url("/hook", "localhost")));
+    enqueue(delivery("t2", "call-1", rx.url("/hook", "localhost")));
+
+    IoRunner runner;
+    Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
+    dispatcher.start();
+    ASSERT_TRUE(eventually([&] { return get("t2").status == "delivered"; }));
+    dispatcher.stop();
+    auto got = rx.requests();
+    ASSERT_EQ(got.size(), 2u);
+    for (const auto& r : got) {
+        const auto ts = r.header("X-Webhook-Timestamp");
+        EXPECT_EQ(r.header("X-Webhook-Signature"),
+                  "sha256=" + testing::hmac_sha256_hex(kSecret, ts + "." + r.body));
+        EXPECT_EQ(r.server_name, "localhost");
+        EXPECT_EQ(r.connection, got[0].connection);  // kept alive over TLS
+    }
+    EXPECT_EQ(get("t1").status, "delivered");
+}
+
+TEST_F(DispatcherTest, AnUntrustedHttpsReceiverIsRetriedWithTheReasonRecorded) {
+    net::testing::TestCa ca;
+    net::testing::TestServer rx(ca.issue("localhost", "DNS:localhost"), {});
+    enqueue(delivery("u1", "call-1", rx.url("/hook", "localhost")));  // the system store only
+
+    IoRunner runner;
+    Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
+    dispatcher.start();
+    ASSERT_TRUE(eventually([&] { return get("u1").attempts >= 2; }));
+    dispatcher.stop();
+    auto d = get("u1");
+    EXPECT_EQ(d.status, "pending");
+    ASSERT_TRUE(d.last_error.has_value());
+    EXPECT_NE(d.last_error->find("TLS certificate rejected"), std::string::npos) << *d.last_error;
+    EXPECT_TRUE(rx.requests().empty());
+}
+
+// What tests/sip/test_webhooks.py once saw: a dead letter retried through the API was claimed
+// just as its receiver stopped answering (a socket still listening, nobody accepting: connect
+// succeeds, no response ever comes). stop() did not cancel that request, so it waited for it
+// until its own timeout (2 s in serve) although request_timeout was longer still.
+TEST_F(DispatcherTest, StopIsPromptWhileARetriedDeadLetterWaitsOnASilentReceiver) {
+    boost::asio::io_context never_run;
+    boost::asio::ip::tcp::acceptor silent(never_run,
+                                          {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const std::string url =
+        "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/hook";
+    auto dead = delivery("late", "call-1", url);
+    dead.status = "dead";
+    dead.attempts = 1;
+    dead.last_status_code = 404;
+    enqueue(dead);
+    ASSERT_TRUE(store_->retry_delivery(kOrg, "d-late", now_iso8601()));
+
+    config_.request_timeout = 10s;
+    config_.stop_timeout = 5s;
+    config_.stop_grace = 50ms;
+    IoRunner runner;
+    Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
+    dispatcher.start();
+    ASSERT_TRUE(eventually([&] { return get("late").status == "delivering"; }));
+    std::this_thread::sleep_for(50ms);  // connected; waiting for an answer that never comes
+
+    const auto start = std::chrono::steady_clock::now();
+    dispatcher.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 200ms);
+    auto after = get("late");
+    EXPECT_EQ(after.status, "pending");  // sent again after the next start
+    EXPECT_EQ(after.attempts, 2);
+    EXPECT_EQ(after.last_error, "interrupted by shutdown");
+}
+
+TEST_F(DispatcherTest, StopLetsADeliveryInFlightFinishWithinTheGrace) {
+    TestReceiver rx(kSecret);
+    std::atomic<bool> answering{false};
+    rx.respond_with([&](const Received&) {
+        answering = true;
+        std::this_thread::sleep_for(150ms);
+        return 200;
+    });
+    enqueue(delivery("slow", "call-1", rx.url()));
+    config_.stop_grace = 2s;
+    IoRunner runner;
+    Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
+    dispatcher.start();
+    ASSERT_TRUE(eventually([&] { return answering.load(); }));
+    const auto start = std::chrono::steady_clock::now();
+    dispatcher.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);  // not the 2 s grace: it finished
+    EXPECT_EQ(get("slow").status, "delivered");
+    EXPECT_EQ(get("slow").attempts, 1);
+}
+
+TEST_F(DispatcherTest, StopReleasesClaimedButUnsentDeliveriesUncounted) {
+    TestReceiver rx(kSecret);
+    std::atomic<bool> answering{false};
+    rx.respond_with([&](const Received&) {
+        answering = true;
+        std::this_thread::sleep_for(100ms);
+        return 200;
+    });
+    for (int i = 0; i < 5; ++i) enqueue(delivery("q" + std::to_string(i), std::nullopt, rx.url()));
+    config_.concurrency = 1;  // one in flight, the other four claimed ahead and waiting
+    config_.claim_batch = 8;
+    IoRunner runner;
+    Dispatcher dispatcher(runner.io, *store_, *box_, registry_, config_);
+    dispatcher.start();
+    ASSERT_TRUE(eventually([&] { return answering.load(); }));
+    EXPECT_EQ(get("q4").status, "delivering");  // claimed with the first
+    dispatcher.stop();
+    EXPECT_EQ(get("q0").status, "delivered");
+    for (int i = 1; i < 5; ++i) {
+        auto d = get("q" + std::to_string(i));
+        EXPECT_EQ(d.status, "pending") << d.id;
+        EXPECT_EQ(d.attempts, 0) << d.id;  // never sent: no attempt counted
+    }
+    EXPECT_EQ(rx.received().size(), 1u);
 }
 
 TEST(Backoff, ExponentialWithFullJitterAndCap) {

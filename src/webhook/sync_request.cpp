@@ -10,12 +10,12 @@ namespace tl::webhook {
 
 namespace json = boost::json;
 
-boost::asio::awaitable<Result<json::value>> send_sync(HttpClient& client, SyncWebhook hook) {
+boost::asio::awaitable<Result<json::value>> send_sync(net::HttpClient& client, SyncWebhook hook) {
     const std::string timestamp = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch())
             .count());
-    HttpRequest request;
+    net::HttpRequest request;
     request.url = hook.url;
     request.timeout = hook.timeout;
     request.headers = {

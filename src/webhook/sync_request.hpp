@@ -8,7 +8,7 @@
 // pure functions.
 
 #include "common/error.hpp"
-#include "webhook/http_client.hpp"
+#include "net/http_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -32,7 +32,7 @@ struct SyncWebhook {
 
 // The receiver's JSON answer to a 2xx. Errors (kUnavailable) say what went wrong: unreachable,
 // timeout, a non-2xx status, a body that is not JSON. Never contain the secret.
-boost::asio::awaitable<Result<boost::json::value>> send_sync(HttpClient& client, SyncWebhook hook);
+boost::asio::awaitable<Result<boost::json::value>> send_sync(net::HttpClient& client, SyncWebhook hook);
 
 // What an assistant-request answer asks for (§5.4). Anything else in the answer is ignored.
 struct AssistantRequestAnswer {

@@ -23,6 +23,8 @@ EXERCISED_ROUTES = [
     ("delete", f"{API}/assistants/{{id}}"),
     ("get", f"{API}/calls"), ("get", f"{API}/calls/{{id}}"),
     ("post", f"{API}/calls/{{id}}/control"),
+    ("get", f"{API}/byok"), ("post", f"{API}/byok"), ("delete", f"{API}/byok"),
+    ("get", f"{API}/byok/config"), ("post", f"{API}/byok/config"),
 ]
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

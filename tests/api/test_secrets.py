@@ -4,8 +4,9 @@ server's log output.
 
 Secrets: a trunk password (and its rotated value), an inbound trunk's generated password (which the
 create response shows once, by design), an assistant transfer destination password, an assistant
-webhook_secret (and its rotated value), a rejected request's password, and the API keys themselves
-(the store keeps only their hash).
+webhook_secret (and its rotated value), a rejected request's password, organization BYOK provider
+keys (stored, replaced, deleted, rejected), and the API keys themselves (the store keeps only their
+hash).
 """
 
 import os
@@ -21,6 +22,10 @@ DEST_PW_2 = "DestPw-Second-29ac6e"
 WEBHOOK_SECRET = "Whsec-5c2e9d01-Hook"
 WEBHOOK_SECRET_ROTATED = "Whsec-Rotated-7a7a1b"
 REJECTED_PW = "RejectedPw-44e0c2aa"
+BYOK_KEY = "sk-ByokSecret-3e8f1a2b9c"
+BYOK_KEY_ROTATED = "sk-ByokSecret-Rotated-6d5c"
+BYOK_KEY_DELETED = "dg-ByokSecret-Deleted-0a9b"
+BYOK_KEY_REJECTED = "sk-ByokSecret-Rejected-77f0"
 
 
 class TestSecrets(ServerTestCase):
@@ -30,7 +35,9 @@ class TestSecrets(ServerTestCase):
                    "inbound trunk outbound password": INBOUND_TRUNK_PW,
                    "destination password": DEST_PW, "second destination password": DEST_PW_2,
                    "webhook secret": WEBHOOK_SECRET, "rotated webhook secret": WEBHOOK_SECRET_ROTATED,
-                   "rejected password": REJECTED_PW}
+                   "rejected password": REJECTED_PW, "BYOK key": BYOK_KEY,
+                   "rotated BYOK key": BYOK_KEY_ROTATED, "deleted BYOK key": BYOK_KEY_DELETED,
+                   "rejected BYOK key": BYOK_KEY_REJECTED}
 
         # --- create, read, list, update everything that holds a secret
         trunk = srv.create("sip-trunks", {"name": "Secret PBX", "host": "pbx.example.com",
@@ -81,10 +88,22 @@ class TestSecrets(ServerTestCase):
         r = self.api("PATCH", f"/sip-trunks/{trunk['id']}", {"password": REJECTED_PW,
                                                              "transport": "nope"})
         self.assertStatus(r, 400)
+        # BYOK provider keys: stored, replaced, deleted, and rejected (unknown field).
+        for provider, api_key in (("openai", BYOK_KEY), ("openai", BYOK_KEY_ROTATED),
+                                  ("deepgram", BYOK_KEY_DELETED)):
+            self.assertStatus(self.api("POST", "/byok", {"provider": provider, "api_key": api_key}),
+                              200)
+        self.assertStatus(self.api("DELETE", "/byok", {"provider": "deepgram"}), 200)
+        r = self.api("POST", "/byok", {"provider": "openai", "api_key": BYOK_KEY_REJECTED,
+                                       "extra": 1})
+        self.assertStatus(r, 400)
+        self.assertStatus(self.api("POST", "/byok/config",
+                                   {"provider": "openai", "config": {"organization": "o"}}), 200)
         # Values survive a restart (read back and unsealed), still hidden.
         srv.restart()
-        for coll in ("sip-trunks", "assistants", "numbers"):
+        for coll in ("sip-trunks", "assistants", "numbers", "byok", "byok/config"):
             self.assertStatus(self.api("GET", f"/{coll}"), 200)
+        self.assertIsNotNone(self.api("GET", "/byok").body["byok_keys"]["openai_secret_id"])
         got = self.api("GET", f"/assistants/{assistant['id']}").body["assistant"]
         self.assertIs(got.get("has_webhook_secret"), True)
         self.assertIs(got["llm_config"]["tools"][0]["destinations"][0].get("has_password"), True)
@@ -97,7 +116,7 @@ class TestSecrets(ServerTestCase):
                 for variant, needle in secret_variants(secret).items():
                     self.assertNotIn(needle, raw, f"{name} ({variant}) in response #{i}: {raw[:300]!r}")
         for key_name in ("password", "webhook_secret", "inbound_password_sealed",
-                         "password_sealed"):
+                         "password_sealed", "api_key", "key_sealed"):
             for i, raw in enumerate(srv.responses):
                 if i != inbound_create_index:
                     self.assertNotIn(f'"{key_name}"'.encode(), raw,

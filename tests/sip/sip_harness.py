@@ -165,6 +165,9 @@ class Uac:
         self.to_tag = None
         self.packets = []  # (arrival time, payload type, seq, timestamp, ssrc, marker, payload)
         self.remote_rtp = None
+        self.say = None
+        self.said_at = None  # monotonic time the first frame of `say` left
+        self.hung_up_by_far_end = False
 
     def _request(self, method, cseq, body="", to_tag=None):
         lport = self.sip.getsockname()[1]
@@ -201,9 +204,11 @@ class Uac:
         reply = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
         self.sip.sendto(reply.encode(), (self.host, self.port))
 
-    def call(self, seconds, dtmf="", tone_hz=0, dtmf_delay=1.0):
+    def call(self, seconds, dtmf="", tone_hz=0, dtmf_delay=1.0, say=None):
         """INVITE, record `seconds` of RTP (pressing the `dtmf` digits `dtmf_delay` s after the
-        answer), BYE. Returns the final INVITE response status."""
+        answer; `say=(delay, pcm)`: sending 8 kHz 16-bit PCM `delay` s after it), BYE. Returns the
+        final INVITE response status."""
+        self.say = say
         rport = self.rtp.getsockname()[1]
         sdp = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                f"m=audio {rport} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -227,6 +232,8 @@ class Uac:
         self._request("ACK", 1, to_tag=self.to_tag)
         # Send our own RTP too (silence) so the far end latches and sees media.
         self._record(seconds, dtmf, tone_hz, dtmf_delay)
+        if self.hung_up_by_far_end:
+            return 200
         self._request("BYE", 2, to_tag=self.to_tag)
         self._recv_response()
         return 200
@@ -253,7 +260,8 @@ class Uac:
     def _record(self, seconds, dtmf="", tone_hz=0, dtmf_delay=1.0):
         """Sends silence (and, after `dtmf_delay` seconds, the `dtmf` digits as RFC 4733 events)
         while recording what arrives."""
-        stop = time.monotonic() + seconds
+        start = time.monotonic()
+        stop = start + seconds
         seq, ts, ssrc = 1, 0, 0x1234
         next_send = time.monotonic()
         dtmf_start = time.monotonic() + dtmf_delay
@@ -279,7 +287,16 @@ class Uac:
                 else:
                     header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") + \
                         ssrc.to_bytes(4, "big")
-                    if tone_hz:
+                    speech = None
+                    if self.say and now >= start + self.say[0]:
+                        offset = int((now - start - self.say[0]) / 0.02) * 320
+                        if offset < len(self.say[1]):
+                            speech = self.say[1][offset:offset + 320].ljust(320, b"\0")
+                            if self.said_at is None:
+                                self.said_at = now
+                    if speech is not None:
+                        payload = audioop.lin2ulaw(speech, 2)
+                    elif tone_hz:
                         pcm = b"".join(int(8000 * math.sin(2 * math.pi * tone_hz * (ts + i) / 8000))
                                        .to_bytes(2, "little", signed=True) for i in range(160))
                         payload = audioop.lin2ulaw(pcm, 2)
@@ -287,6 +304,8 @@ class Uac:
                         payload = b"\xff" * 160
                     self.rtp.sendto(header + payload, self.remote_rtp)
                 seq, ts, next_send = seq + 1, ts + 160, next_send + 0.02
+            if self._far_end_hung_up():
+                break
             try:
                 data, _ = self.rtp.recvfrom(2048)
             except socket.timeout:
@@ -298,6 +317,22 @@ class Uac:
                                  int.from_bytes(data[4:8], "big"),
                                  int.from_bytes(data[8:12], "big"), bool(data[1] & 0x80),
                                  data[12:]))
+
+    def _far_end_hung_up(self):
+        """Answers a BYE from the far end (the assistant ended the call)."""
+        self.sip.setblocking(False)
+        try:
+            data, _ = self.sip.recvfrom(65535)
+        except (BlockingIOError, socket.timeout):
+            return False
+        finally:
+            self.sip.settimeout(0.2)
+        text = data.decode(errors="replace")
+        if text.startswith("BYE"):
+            self._answer_request(text)
+            self.hung_up_by_far_end = True
+            return True
+        return False
 
     def _drain_early_media(self):
         """Keeps the RTP that arrived before a refusal (an announcement in early media)."""

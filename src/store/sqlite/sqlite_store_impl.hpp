@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite Store, split over sqlite_store.cpp (open, organizations, API keys),
 // sqlite_resources.cpp (trunks, numbers, assistants), sqlite_calls.cpp (calls, events) and
-// sqlite_webhooks.cpp (the webhook outbox).
+// sqlite_webhooks.cpp (the webhook outbox) and sqlite_byok.cpp (BYOK provider keys).
 //
 // Thread-safety: every method may run concurrently; each checks a connection out of the pool for
 // its duration. Writes also hold the pool's write mutex (one writer at a time, as SQLite allows).
@@ -83,6 +83,15 @@ public:
                           const std::string& now) override;
     Result<int> reset_stuck_deliveries(const std::string& now) override;
     Result<long long> count_pending_deliveries() override;
+
+    Status upsert_byok_key(const ByokKey& key) override;
+    Status delete_byok_key(const std::string& org_id, const std::string& provider) override;
+    Result<std::vector<ByokKey>> list_byok_keys(const std::string& org_id) override;
+    Result<ByokKey> get_byok_key(const std::string& org_id, const std::string& provider) override;
+    Result<ByokKey> update_byok_config(const std::string& org_id,
+                                       const std::string& provider,
+                                       const std::string& config_patch_json,
+                                       const std::string& updated_at) override;
 
 private:
     // Runs `body(Connection&)` (returning a Result/Status) in one write transaction, committed

@@ -17,7 +17,7 @@ const std::string kDeliveryColumns =
 // then seq for the same millisecond) is not yet delivered or dead: per-call order, one in flight.
 // Deliveries without a call are independent.
 const std::string kSelectDue =
-    "SELECT d.seq FROM webhook_deliveries d"
+    "SELECT d.seq FROM webhook_deliveries d INDEXED BY webhook_deliveries_claim"
     " WHERE d.status = 'pending' AND d.next_attempt_at <= ?1"
     " AND (d.call_id IS NULL OR NOT EXISTS ("
     "   SELECT 1 FROM webhook_deliveries e"

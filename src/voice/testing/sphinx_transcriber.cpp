@@ -1,40 +1,12 @@
 #include "voice/testing/sphinx_transcriber.hpp"
 
-#include <pocketsphinx.h>
-#include <sphinxbase/err.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <mutex>
 
-#include "media/resampler.hpp"
-
-#ifndef TL_POCKETSPHINX_MODELDIR
-#define TL_POCKETSPHINX_MODELDIR "/usr/share/pocketsphinx/model"
-#endif
+#include "voice/listening/sphinx_decoder.hpp"
 
 namespace tl::voice::testing {
 namespace {
-
-constexpr int kModelRate = 16000;
-constexpr const char* kSearchName = "vocabulary";
-
-struct ConfigDeleter {
-    void operator()(cmd_ln_t* config) const { cmd_ln_free_r(config); }
-};
-struct DecoderDeleter {
-    void operator()(ps_decoder_t* decoder) const { ps_free(decoder); }
-};
-using ConfigPtr = std::unique_ptr<cmd_ln_t, ConfigDeleter>;
-using DecoderPtr = std::unique_ptr<ps_decoder_t, DecoderDeleter>;
-
-std::string model_dir() {
-    if (const char* dir = std::getenv("TL_POCKETSPHINX_MODELDIR"); dir != nullptr && *dir) {
-        return dir;
-    }
-    return TL_POCKETSPHINX_MODELDIR;
-}
 
 // A JSGF token we can write unquoted: lower-case letters and apostrophes ("don't").
 bool plain_word(const std::string& word) {
@@ -45,8 +17,7 @@ bool plain_word(const std::string& word) {
 }  // namespace
 
 struct SphinxTranscriber::Impl {
-    ConfigPtr config;
-    DecoderPtr decoder;
+    std::unique_ptr<SphinxDecoder> decoder;
 };
 
 SphinxTranscriber::SphinxTranscriber(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -54,9 +25,6 @@ SphinxTranscriber::~SphinxTranscriber() = default;
 
 Result<std::unique_ptr<SphinxTranscriber>> SphinxTranscriber::create(
     std::vector<std::string> vocabulary) {
-    static std::once_flag quiet;
-    std::call_once(quiet, [] { err_set_logfp(nullptr); });  // PocketSphinx logs a page per init
-
     std::sort(vocabulary.begin(), vocabulary.end());
     vocabulary.erase(std::unique(vocabulary.begin(), vocabulary.end()), vocabulary.end());
     if (vocabulary.empty()) {
@@ -69,32 +37,18 @@ Result<std::unique_ptr<SphinxTranscriber>> SphinxTranscriber::create(
                               "vocabulary");
         }
     }
-
-    const std::string base = model_dir();
-    const std::string hmm = base + "/en-us/en-us";
-    const std::string dict = base + "/en-us/cmudict-en-us.dict";
-    auto impl = std::make_unique<Impl>();
-    impl->config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-dict",
-                                   dict.c_str(), "-samprate", "16000", "-logfn", "/dev/null",
-                                   nullptr));
-    if (!impl->config) {
-        return make_error(Errc::kInternal, "PocketSphinx rejected its configuration");
+    // PocketSphinx's default word insertion penalty: the figures in DESIGN.md and espeak_tts.cpp
+    // were measured with it.
+    const SphinxDecoderOptions options;
+    auto lookup = SphinxDecoder::look_up(vocabulary, options);
+    if (!lookup) {
+        return lookup.error();
     }
-    impl->decoder.reset(ps_init(impl->config.get()));
-    if (!impl->decoder) {
-        return make_error(Errc::kInternal, "PocketSphinx failed to load the en-us model from " +
-                                               base + " (Debian pocketsphinx-en-us)");
-    }
-
-    std::string missing;
-    for (const auto& word : vocabulary) {
-        char* phones = ps_lookup_word(impl->decoder.get(), word.c_str());
-        if (phones == nullptr) {
+    if (!lookup->missing.empty()) {
+        std::string missing;
+        for (const auto& word : lookup->missing) {
             missing += (missing.empty() ? "" : ", ") + word;
         }
-        std::free(phones);  // NOLINT(cppcoreguidelines-no-malloc): allocated by PocketSphinx
-    }
-    if (!missing.empty()) {
         return make_error(Errc::kInvalidRequest, "not in the PocketSphinx dictionary: " + missing,
                           "vocabulary");
     }
@@ -107,39 +61,21 @@ Result<std::unique_ptr<SphinxTranscriber>> SphinxTranscriber::create(
         grammar += (i == 0 ? "" : " | ") + vocabulary[i];
     }
     grammar += ";\n";
-    if (ps_set_jsgf_string(impl->decoder.get(), kSearchName, grammar.c_str()) != 0 ||
-        ps_set_search(impl->decoder.get(), kSearchName) != 0) {
-        return make_error(Errc::kInternal, "PocketSphinx rejected the vocabulary grammar");
+    auto decoder = SphinxDecoder::create(lookup->found, grammar, options);
+    if (!decoder) {
+        return decoder.error();
     }
+    auto impl = std::make_unique<Impl>();
+    impl->decoder = std::move(*decoder);
     return std::unique_ptr<SphinxTranscriber>(new SphinxTranscriber(std::move(impl)));
 }
 
 Result<std::string> SphinxTranscriber::transcribe(std::span<const std::int16_t> audio,
                                                   int sample_rate) {
-    if (sample_rate <= 0) {
-        return make_error(Errc::kInvalidRequest, "sample rate must be positive", "sample_rate");
+    if (audio.empty() && sample_rate > 0) {
+        return std::string();  // nothing said (the decoder refuses empty audio)
     }
-    std::vector<std::int16_t> wideband;
-    std::span<const std::int16_t> input = audio;
-    if (sample_rate != kModelRate) {
-        wideband = media::resample(audio, sample_rate, kModelRate);
-        input = wideband;
-    }
-    ps_decoder_t* decoder = impl_->decoder.get();
-    if (ps_start_utt(decoder) < 0) {
-        return make_error(Errc::kInternal, "PocketSphinx could not start an utterance");
-    }
-    // full_utt = TRUE: the whole recording is one utterance, decoded with all of it in view.
-    if (ps_process_raw(decoder, input.data(), input.size(), FALSE, TRUE) < 0) {
-        ps_end_utt(decoder);
-        return make_error(Errc::kInternal, "PocketSphinx failed to process the audio");
-    }
-    if (ps_end_utt(decoder) < 0) {
-        return make_error(Errc::kInternal, "PocketSphinx could not end the utterance");
-    }
-    std::int32_t score = 0;
-    const char* hypothesis = ps_get_hyp(decoder, &score);
-    return std::string(hypothesis != nullptr ? hypothesis : "");
+    return impl_->decoder->decode(audio, sample_rate);
 }
 
 bool contains_word(std::string_view transcript, std::string_view word) {

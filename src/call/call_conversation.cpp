@@ -1,0 +1,202 @@
+// The assistant converses (issue 6): Call's side of voice::Conversation. The conversation runs on
+// the call's strand; the caller's audio reaches it through a CallerListener on the RTP strand;
+// what it decides (speak, transfer, end, call a function webhook) comes back here.
+
+#include "call/call.hpp"
+
+#include "call/call_manager.hpp"
+#include "common/clock.hpp"
+#include "net/http_client.hpp"
+#include "webhook/sync_request.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace tl::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+bool Call::conversing() const {
+    return conversation_ && (state_ == State::kInProgress || state_ == State::kAnswered);
+}
+
+void Call::start_conversation() {
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (ec || !doc.is_object()) return;
+    auto voice = manager_.voice_.for_assistant(org_id_, doc.as_object());
+    if (!voice) {
+        // The assistant greets but does not listen: say why on the call's timeline.
+        record_event("conversation.unavailable",
+                     json::serialize(json::object{{"reason", voice.error().message}}));
+        return;
+    }
+    voice::ConversationActions& actions = *this;  // a private base: only Call hands it out
+    conversation_ = std::make_shared<voice::Conversation>(
+        strand_, std::move(voice->settings), std::move(voice->providers), actions);
+    auto listener = std::make_shared<CallerListener>(
+        voice->turn_taking, *rtp_, [weak = weak_from_this()](voice::TurnEvent event) {
+            auto self = weak.lock();
+            if (!self) return;
+            asio::post(self->strand_, [self, event = std::move(event)] {
+                if (self->conversing()) self->conversation_->on_turn(event);
+            });
+        });
+    listener_.store(std::move(listener));
+    conversation_->start();
+    record_event("conversation.started", "{}");
+}
+
+void Call::stop_conversation() {
+    listener_.store(nullptr);
+    if (conversation_) conversation_->stop();
+}
+
+void Call::inject_context(std::string text, bool respond) {
+    asio::post(strand_, [self = shared_from_this(), text = std::move(text), respond] {
+        if (self->conversing()) self->conversation_->inject_context(text, respond);
+    });
+}
+
+// --- voice::ConversationActions (on the strand) -----------------------------------------------
+
+void Call::synthesize(std::string text, std::function<void(Result<voice::PcmPtr>)> done) {
+    manager_.speech_.synthesize(
+        std::move(text), assistant_language(),
+        [weak = weak_from_this(), done = std::move(done)](Result<voice::PcmPtr> audio) mutable {
+            if (auto self = weak.lock()) {
+                asio::post(self->strand_, [done = std::move(done), audio = std::move(audio)]() mutable {
+                    done(std::move(audio));
+                });
+            }
+        });
+}
+
+void Call::play(voice::PcmPtr audio) {
+    if (rtp_ && state_ != State::kEnded) rtp_->play(std::move(audio));
+}
+
+void Call::stop_playing() {
+    if (rtp_) rtp_->flush();
+}
+
+void Call::transfer(const voice::ConfiguredTool& tool, std::size_t destination) {
+    const auto config = tool_config(tool.config_index);
+    const auto* dests = config ? config->if_contains("destinations") : nullptr;
+    if (!dests || !dests->is_array() || destination >= dests->as_array().size() ||
+        !dests->as_array()[destination].is_object()) {
+        record_event("transfer.failed",
+                     json::serialize(json::object{{"reason", "no_such_destination"}}));
+        return;
+    }
+    transfer_to(dests->as_array()[destination].as_object());
+}
+
+void Call::end_call(const std::string& message, const std::string& end_reason) {
+    if (state_ != State::kInProgress && state_ != State::kAnswered) return;
+    record_event("tool.end_call", json::serialize(json::object{{"end_reason", end_reason}}));
+    speak(message, true, {}, end_reason);
+}
+
+void Call::report_words(std::uint64_t turn, std::size_t words) {
+    if (auto listener = listener_.load()) listener->report_words(turn, words);
+}
+
+void Call::transcript_changed(const json::array& messages) {
+    if (!record_) return;
+    record_->messages_json = json::serialize(messages);
+    record_->updated_at = now_iso8601();
+    if (auto st = manager_.store_.update_call(*record_); !st) {
+        spdlog::warn("[call={}] cannot store the transcript: {}", id_, st.error().message);
+    }
+}
+
+std::optional<json::object> Call::tool_config(std::size_t position) const {
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    const auto* llm = doc.as_object().if_contains("llm_config");
+    const auto* tools = llm && llm->is_object() ? llm->as_object().if_contains("tools") : nullptr;
+    if (!tools || !tools->is_array() || position >= tools->as_array().size()) return std::nullopt;
+    const auto& tool = tools->as_array()[position];
+    if (!tool.is_object()) return std::nullopt;
+    return tool.as_object();
+}
+
+// A function tool: the tool-calls webhook (api-contract.md §5.5) to the tool's own url (or
+// server.url), else the assistant's webhook, else the organization's; 10 s; signed with the
+// tool's server.secret, else the secret of the webhook used.
+void Call::call_function(const voice::ConfiguredTool& tool,
+                         const voice::ToolCall& call,
+                         std::function<void(Result<std::string>)> done) {
+    const auto config_copy = tool_config(tool.config_index);
+    const json::object* config = config_copy ? &*config_copy : nullptr;
+    std::string url;
+    std::optional<std::string> secret_sealed;
+    const auto text = [](const json::object* o, const char* key) {
+        const auto* v = o ? o->if_contains(key) : nullptr;
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (config) {
+        url = text(config, "url");
+        const auto* server = config->if_contains("server");
+        const auto* s = server && server->is_object() ? &server->as_object() : nullptr;
+        if (url.empty()) url = text(s, "url");
+        if (auto sealed = text(s, "secret_sealed"); !sealed.empty()) secret_sealed = sealed;
+    }
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    const auto* assistant = !ec && doc.is_object() ? &doc.as_object() : nullptr;
+    if (url.empty()) {
+        url = text(assistant, "webhook_url");
+        if (!secret_sealed) {
+            if (auto sealed = text(assistant, "webhook_secret_sealed"); !sealed.empty()) {
+                secret_sealed = sealed;
+            }
+        }
+    }
+    if (url.empty()) {
+        if (auto org = manager_.store_.get_organization(org_id_); org && org->webhook_url) {
+            url = *org->webhook_url;
+            if (!secret_sealed) secret_sealed = org->webhook_secret_sealed;
+        }
+    }
+    if (url.empty()) {
+        return done(make_error(Errc::kUnavailable, "the tool " + call.name + " has no url"));
+    }
+    webhook::SyncWebhook hook;
+    hook.url = url;
+    hook.event = std::string(webhook::kToolCalls);
+    hook.timeout = std::chrono::seconds(10);
+    if (secret_sealed) {
+        auto secret = manager_.secrets_.unseal(*secret_sealed);
+        if (!secret) return done(make_error(Errc::kInternal, "cannot unseal the tool's secret"));
+        hook.secret = std::move(*secret);
+    }
+    webhook::EventSource source{*record_, route_->number ? &*route_->number : nullptr, nullptr,
+                                now_iso8601()};
+    hook.body = webhook::tool_calls_payload(source, {{call.id, call.name, call.arguments}});
+    record_event("webhook.tool_call", json::serialize(json::object{{"name", call.name}}));
+    asio::co_spawn(
+        manager_.hooks_strand_,
+        [&client = manager_.hooks_client_,
+         hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
+            co_return co_await webhook::send_sync(client, std::move(hook));
+        },
+        [weak = weak_from_this(), id = call.id, done = std::move(done)](
+            std::exception_ptr failure, Result<json::value> answer) mutable {
+            auto self = weak.lock();
+            if (!self) return;
+            if (failure) answer = make_error(Errc::kInternal, "tool-calls failed");
+            Result<std::string> result = answer ? webhook::parse_tool_call_answer(*answer, id)
+                                                : Result<std::string>(answer.error());
+            asio::post(self->strand_, [done = std::move(done), result = std::move(result)]() mutable {
+                done(std::move(result));
+            });
+        });
+}
+
+}  // namespace tl::call

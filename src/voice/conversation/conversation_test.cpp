@@ -1,0 +1,172 @@
+#include "voice/conversation/conversation.hpp"
+
+#include "voice/providers/scripted_llm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json.hpp>
+
+namespace tl::voice {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+TEST(TakeSentences, SplitsCompleteSentencesAndKeepsTheRest) {
+    std::string text = "Hello there. How are you? I am fi";
+    EXPECT_EQ(take_sentences(text, false),
+              (std::vector<std::string>{"Hello there.", "How are you?"}));
+    EXPECT_EQ(text, " I am fi");
+    text += "ne at 3.5 degrees";
+    EXPECT_TRUE(take_sentences(text, false).empty()) << "3.5 is not a sentence end";
+    EXPECT_EQ(take_sentences(text, true), (std::vector<std::string>{"I am fine at 3.5 degrees"}));
+    EXPECT_TRUE(text.empty());
+}
+
+// A speech-to-text that "hears" what the test says the utterance was.
+class ScriptedEars : public SpeechToText {
+public:
+    explicit ScriptedEars(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+    std::string next = "";
+    std::shared_ptr<PendingTranscription> transcribe(TranscriptionRequest, Done done) override {
+        asio::post(ex_, [text = next, done = std::move(done)] { done(text); });
+        return nullptr;
+    }
+    std::string name() const override { return "ears"; }
+
+private:
+    asio::any_io_executor ex_;
+};
+
+class RecordingActions : public ConversationActions {
+public:
+    std::vector<std::string> spoken;
+    std::vector<std::string> events;
+    std::optional<std::size_t> transferred_to;
+    std::optional<std::string> ended_with;
+    int stops = 0;
+    json::array transcript;
+    std::function<void()> on_play;
+
+    void synthesize(std::string text, std::function<void(Result<PcmPtr>)> done) override {
+        spoken.push_back(text);
+        done(std::make_shared<const media::Pcm>(160, 0));
+    }
+    void play(PcmPtr) override {
+        if (on_play) on_play();
+    }
+    void stop_playing() override { ++stops; }
+    void transfer(const ConfiguredTool&, std::size_t destination) override {
+        transferred_to = destination;
+    }
+    void end_call(const std::string& message, const std::string& reason) override {
+        ended_with = reason + ":" + message;
+    }
+    void call_function(const ConfiguredTool&, const ToolCall&,
+                       std::function<void(Result<std::string>)> done) override {
+        done(std::string("ok"));
+    }
+    void record_event(std::string type, std::string) override { events.push_back(type); }
+    void report_words(std::uint64_t, std::size_t) override {}
+    void transcript_changed(const json::array& messages) override { transcript = messages; }
+};
+
+class ConversationTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto llm = json::parse(R"({
+          "provider": "scripted",
+          "tools": [{"type": "transfer_call", "destinations": [
+              {"type": "number", "number": "+31201234567", "description": "billing"},
+              {"type": "number", "number": "+31207654321", "description": "sales"}]},
+            {"type": "end_call"}],
+          "rules": [
+            {"when": ["sales"], "reply": "Connecting you to sales.",
+             "tool": {"name": "transfer_call", "destination": "sales"}},
+            {"when": ["goodbye"], "tool": {"name": "end_call"}}],
+          "default_reply": "Sorry, I did not catch that."})").as_object();
+        auto scripted = parse_scripted_config(llm);
+        ASSERT_TRUE(scripted) << scripted.error().message;
+        ConversationSettings settings;
+        auto tools = ToolSet::from_config(llm.at("tools").as_array());
+        ASSERT_TRUE(tools);
+        settings.tools = std::move(*tools);
+        settings.first_message = "Welcome.";
+        settings.end_call_message = "Bye now.";
+        ears_ = std::make_shared<ScriptedEars>(strand_);
+        conversation_ = std::make_shared<Conversation>(
+            strand_, std::move(settings),
+            ConversationProviders{ears_, make_scripted_language_model(strand_, std::move(*scripted))},
+            actions_);
+        conversation_->start();
+        conversation_->on_playout_done();  // the greeting played
+    }
+
+    void caller_says(std::string text) {
+        ears_->next = std::move(text);
+        TurnEvent end;
+        end.kind = TurnEventKind::kEndOfTurn;
+        end.turn = ++turn_;
+        end.utterance.audio = std::make_shared<const media::Pcm>(1600, 0);
+        conversation_->on_turn(end);
+        io_.restart();
+        io_.run();
+    }
+
+    asio::io_context io_;
+    asio::strand<asio::io_context::executor_type> strand_{asio::make_strand(io_)};
+    std::shared_ptr<ScriptedEars> ears_;
+    RecordingActions actions_;
+    std::shared_ptr<Conversation> conversation_;
+    std::uint64_t turn_ = 0;
+};
+
+TEST_F(ConversationTest, AskingForSalesSpeaksTheReplyThenTransfersAfterItPlayed) {
+    caller_says("I want to talk to sales please");
+    EXPECT_EQ(actions_.spoken, (std::vector<std::string>{"Connecting you to sales."}));
+    EXPECT_FALSE(actions_.transferred_to) << "not before the reply has been heard";
+    conversation_->on_playout_done();
+    ASSERT_TRUE(actions_.transferred_to);
+    EXPECT_EQ(*actions_.transferred_to, 1u);
+    ASSERT_EQ(actions_.transcript.size(), 3u);  // welcome, user, reply
+    EXPECT_EQ(actions_.transcript[1].at("role").as_string(), "user");
+    EXPECT_EQ(actions_.transcript[1].at("content").as_string(), "I want to talk to sales please");
+    EXPECT_EQ(actions_.transcript[2].at("content").as_string(), "Connecting you to sales.");
+}
+
+TEST_F(ConversationTest, GoodbyeEndsTheCallWithTheEndCallMessage) {
+    caller_says("ok goodbye");
+    EXPECT_EQ(actions_.ended_with, "assistant_ended:Bye now.");
+}
+
+TEST_F(ConversationTest, UnmatchedSpeechGetsTheDefaultReplyAndNothingHeardGetsNothing) {
+    caller_says("what is the weather");
+    EXPECT_EQ(actions_.spoken, (std::vector<std::string>{"Sorry, I did not catch that."}));
+    caller_says("");
+    EXPECT_EQ(actions_.spoken.size(), 1u);
+    EXPECT_NE(std::find(actions_.events.begin(), actions_.events.end(), "conversation.no_words"),
+              actions_.events.end());
+}
+
+TEST_F(ConversationTest, BargeInStopsPlaybackAndDropsTheRestOfTheReply) {
+    caller_says("what is the weather");
+    TurnEvent barge;
+    barge.kind = TurnEventKind::kBargeIn;
+    conversation_->on_turn(barge);
+    EXPECT_EQ(actions_.stops, 1);
+    EXPECT_NE(std::find(actions_.events.begin(), actions_.events.end(), "conversation.barge_in"),
+              actions_.events.end());
+}
+
+TEST_F(ConversationTest, StoppedConversationTakesNoAction) {
+    conversation_->stop();
+    caller_says("sales");
+    EXPECT_TRUE(actions_.spoken.empty());
+    EXPECT_FALSE(actions_.transferred_to);
+}
+
+}  // namespace
+}  // namespace tl::voice

@@ -1,0 +1,231 @@
+"""The assistant converses, with no network: PocketSphinx hears the caller, the `scripted`
+language model decides, espeak-ng answers; and the same with an OpenAI-compatible fake server
+(streamed chat completions with a tool call) deciding. A caller who says "I want to talk to sales
+please" is transferred to the sales destination (a sipp PBX whose INVITE the test sees); one who
+says "goodbye" is let go; one who talks over the greeting stops it (barge-in)."""
+
+import http.server
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from sip_harness import SCENARIOS, SIPP, SipServerTestCase, Uac, free_udp_port
+
+GREETING = "Hello, you are speaking with the Acme assistant. How can I help you today?"
+
+
+def speech(text):
+    """`text` spoken by espeak-ng, as 8 kHz 16-bit PCM (a caller's recording)."""
+    with tempfile.TemporaryDirectory() as d:
+        wav = os.path.join(d, "say.wav")
+        raw = os.path.join(d, "say.raw")
+        # The voice the recogniser was measured with (docs/listening.md): en-us, klatt4.
+        subprocess.run(["espeak-ng", "-v", "en-us+klatt4", "-w", wav, text], check=True)
+        subprocess.run(["sox", wav, "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", "-t", "raw",
+                        raw], check=True)
+        with open(raw, "rb") as f:
+            return f.read()
+
+
+def rms_windows(pcm, window=800):
+    """RMS of each 100 ms window of 16-bit PCM."""
+    import audioop
+    return [audioop.rms(pcm[i:i + window * 2], 2) for i in range(0, len(pcm) - window * 2, window * 2)]
+
+
+class ConversationTestCase(SipServerTestCase):
+    """A sipp PBX answers for "sales"; the assistant's llm_config comes from llm_config()."""
+
+    @classmethod
+    def llm_config(cls, sales_uri):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        cls.pbx_port = free_udp_port()
+        cls.pbx_log = tempfile.mkdtemp(prefix="sipp-pbx-")
+        cls.pbx = subprocess.Popen(
+            [SIPP, "-sf", os.path.join(SCENARIOS, "uas_answer_echo.xml"), "-i", "127.0.0.1",
+             "-p", str(cls.pbx_port), "-m", "1", "-timeout", "90s", "-trace_msg",
+             "-message_file", os.path.join(cls.pbx_log, "messages.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        sales = f"sip:sales@127.0.0.1:{cls.pbx_port}"
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}", {
+            "first_message": GREETING, "end_call_message": "Thank you for calling, goodbye.",
+            "llm_config": cls.llm_config(sales)})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pbx.kill()
+        cls.pbx.wait()
+        super().tearDownClass()
+
+    def converse(self, text, seconds, at=7.0):
+        before = {c["id"] for c in self.calls()}
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        status = uac.call(seconds, say=(at, speech(text)))
+        uac.close()
+        self.assertEqual(status, 200)
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
+                                           and c["status"] == "ended"), None),
+                             timeout=20, what="the call to end")
+        return uac, self.server.api("GET", f"/calls/{call['id']}").body
+
+    def pbx_saw_invite(self):
+        path = os.path.join(self.pbx_log, "messages.log")
+        return os.path.exists(path) and "INVITE sip:sales@" in open(path, errors="replace").read()
+
+    def check_transferred_to_sales(self, call):
+        types = [e["type"] for e in call["events"]]
+        self.assertIn("conversation.started", types, call["events"])
+        heard = [e["data"]["text"] for e in call["events"] if e["type"] == "conversation.user"]
+        self.assertTrue(any("sales" in h for h in heard), call["events"])
+        self.assertIsNotNone(call["transfer"], call["events"])
+        self.assertEqual(call["transfer"]["destination"], f"sip:sales@127.0.0.1:{self.pbx_port}")
+        self.assertEqual(call["transfer"]["status"], "connected", call["events"])
+        self.assertTrue(self.wait_for(self.pbx_saw_invite, what="the PBX to see the INVITE"))
+        roles = [m["role"] for m in call["messages"]]
+        self.assertEqual(roles[:2], ["assistant", "user"], call["messages"])
+        self.assertGaugesReturnToZero()
+
+
+class TestScriptedConversation(ConversationTestCase):
+
+    @classmethod
+    def llm_config(cls, sales_uri):
+        return {
+            "provider": "scripted",
+            "tools": [
+                {"type": "transfer_call", "destinations": [
+                    {"type": "sip", "sip_uri": sales_uri, "description": "sales"}]},
+                {"type": "end_call"}],
+            "rules": [
+                {"when": ["sales"], "reply": "Connecting you to sales.",
+                 "tool": {"name": "transfer_call", "destination": "sales"}},
+                {"when": ["goodbye"], "tool": {"name": "end_call"}}],
+            "default_reply": "Sorry, could you say that again?"}
+
+    def test_1_caller_asking_for_sales_is_transferred_there(self):
+        uac, call = self.converse("I want to talk to sales please", seconds=16)
+        self.check_transferred_to_sales(call)
+        said = [e["data"]["text"] for e in call["events"] if e["type"] == "conversation.assistant"]
+        self.assertIn("Connecting you to sales.", said)
+
+    def test_2_goodbye_ends_the_call(self):
+        uac, call = self.converse("goodbye", seconds=16)
+        self.assertEqual(call["end_reason"], "assistant_ended", call["events"])
+        self.assertTrue(uac.hung_up_by_far_end, "the assistant did not hang up")
+        self.assertIn("tool.end_call", [e["type"] for e in call["events"]])
+        self.assertEqual(call["messages"][-1], {"role": "user", "content": "goodbye"})
+        self.assertGaugesReturnToZero()
+
+    def test_3_talking_over_the_greeting_stops_it(self):
+        uac, call = self.converse("goodbye", seconds=10, at=1.5)
+        self.assertIn("conversation.barge_in", [e["type"] for e in call["events"]], call["events"])
+        # When the greeting's audio stopped, measured on the caller's recording: it would run
+        # about 5 s; it must end soon after the caller started talking (0.3 s to decide that it
+        # is speech, then at most a few packets in flight).
+        pcm = uac.pcm()
+        windows = rms_windows(pcm)
+        start = next(i for i, r in enumerate(windows) if r > 300)  # the greeting begins
+        stop = next(i for i in range(start, len(windows)) if max(windows[i:i + 5]) < 100)
+        spoke_at = 1.5 - (start * 0.1 - 0.0)  # the caller's speech, relative to the greeting
+        self.assertLess((stop - start) * 0.1, spoke_at + 0.3 + 0.4 + 0.5,
+                        f"greeting kept playing: {windows}")
+        self.assertGaugesReturnToZero()
+
+
+class FakeChatServer(http.server.ThreadingHTTPServer):
+    """Speaks OpenAI's streamed chat completions: asked about sales, it calls transfer_call with
+    the destination split over several SSE chunks; otherwise it answers with text."""
+
+    def __init__(self):
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((dict(self.headers), body))
+                last = next((m for m in reversed(body["messages"]) if m["role"] == "user"), {})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+
+                def event(obj):
+                    data = f"data: {json.dumps(obj)}\n\n".encode()
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                    self.wfile.flush()
+
+                def chunk(delta, finish=None):
+                    event({"id": "c1", "object": "chat.completion.chunk", "model": "fake",
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+                if "sales" in last.get("content", "") and body["messages"][-1]["role"] == "user":
+                    destination = json.dumps({"destination": outer.sales_uri})
+                    chunk({"role": "assistant", "content": "One moment."})
+                    chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                           "function": {"name": "transfer_call", "arguments": ""}}]})
+                    for i in range(0, len(destination), 7):
+                        chunk({"tool_calls": [{"index": 0,
+                                               "function": {"arguments": destination[i:i + 7]}}]})
+                    chunk({}, "tool_calls")
+                else:
+                    chunk({"role": "assistant", "content": "I can help "})
+                    chunk({"content": "with that."}, None)
+                    chunk({}, "stop")
+                data = b"data: [DONE]\n\n"
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n")
+                self.wfile.flush()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class TestOpenAiCompatibleConversation(ConversationTestCase):
+
+    @classmethod
+    def setUpServer(cls):
+        cls.chat = FakeChatServer()
+        super().setUpServer()
+        cls.chat.sales_uri = f"sip:sales@127.0.0.1:{cls.pbx_port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.chat.shutdown()
+        super().tearDownClass()
+
+    @classmethod
+    def llm_config(cls, sales_uri):
+        return {
+            "provider": "openai_compatible", "model": "fake-model",
+            "base_url": f"http://127.0.0.1:{cls.chat.server_address[1]}/v1",
+            "messages": [{"role": "system", "content": "You are Acme's receptionist."}],
+            "tools": [{"type": "transfer_call", "destinations": [
+                {"type": "sip", "sip_uri": sales_uri, "description": "sales"}]}]}
+
+    def test_the_model_decides_the_transfer(self):
+        uac, call = self.converse("I want to talk to sales please", seconds=16)
+        self.check_transferred_to_sales(call)
+        headers, body = self.chat.requests[0]
+        self.assertEqual(body["model"], "fake-model")
+        self.assertTrue(body["stream"])
+        self.assertEqual(body["messages"][0], {"role": "system",
+                                               "content": "You are Acme's receptionist."})
+        self.assertIn("transfer_call", [t["function"]["name"] for t in body["tools"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
