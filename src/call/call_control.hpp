@@ -3,13 +3,33 @@
 // the API holds only this interface. Thread-safety: implementations accept calls from any thread.
 
 #include "common/error.hpp"
+#include "store/records.hpp"
 
+#include <optional>
 #include <string>
 
 namespace tl::call {
 
+// An outbound call the API has resolved (api-contract.md §4.3, issue 7): where it goes, through
+// which trunk, presenting what, and the assistant that talks (reference, transient or hybrid,
+// already merged and validated).
+struct OutboundCallRequest {
+    std::string org_id;
+    std::string destination;                   // E.164
+    store::SipTrunk trunk;                     // active, direction outbound or both
+    std::optional<store::PhoneNumber> number;  // number_id: its number is the caller ID when the
+                                               // trunk has no caller_id
+    store::Assistant assistant;                // id empty for a transient assistant
+    std::optional<std::string> first_message;  // the request's, over the assistant's
+};
+
 class CallControl {
 public:
+    // Places an outbound call; returns its id at once (status "dialing"). kRateLimited when the
+    // trunk's max_concurrent_calls is reached or its max_calls_per_second pace would hold the call
+    // longer than a few seconds; kUnavailable when the server cannot place calls now.
+    virtual Result<std::string> dial(OutboundCallRequest request) = 0;
+
     virtual ~CallControl() = default;
     // kNotFound: no such live call of this organization (the API then checks the store to tell
     // "ended" from "unknown").

@@ -181,6 +181,11 @@ Status CallManager::transfer_to_tool_destination(const std::string& org_id,
     return {};
 }
 
+Result<std::string> CallManager::dial(OutboundCallRequest request) {
+    (void)request;
+    return make_error(Errc::kNotImplemented, "outbound calls are being built (issue 7)");
+}
+
 Status CallManager::end_call_tool(const std::string& org_id, const std::string& call_id) {
     auto call = find_by_id(org_id, call_id);
     if (!call) return make_error(Errc::kNotFound, "call is not live");

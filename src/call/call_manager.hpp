@@ -94,6 +94,7 @@ public:
                                         const std::string& call_id,
                                         std::size_t index) override;
     Status end_call_tool(const std::string& org_id, const std::string& call_id) override;
+    Result<std::string> dial(OutboundCallRequest request) override;
     Status inject_context(const std::string& org_id,
                           const std::string& call_id,
                           const std::string& text,
