@@ -178,7 +178,12 @@ Response control_call(Request& req, ApiContext& ctx) {
                                       std::to_string(decision.retry_after_seconds));
         return response;
     }
-    if (call->status != "in-progress") {
+    // An outbound call still ringing may be cancelled (end-call); nothing else acts on it yet.
+    const bool ringing_outbound = call->direction == "outbound" &&
+                                  (call->status == "queued" || call->status == "dialing" ||
+                                   call->status == "ringing");
+    if (call->status != "in-progress" &&
+        !(ringing_outbound && body->at("type").as_string() == "end-call")) {
         return Response::error(make_error(
             Errc::kCallNotActive,
             fmt::format("call {} is not in progress (status: {})", call->id, call->status)));

@@ -76,6 +76,12 @@ void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
         // The dialog is gone; if nothing ended the call before (e.g. our 200 was never ACKed),
         // end it now so nothing leaks.
         if (self->state_ == State::kEnded) return;
+        if (self->outbound_ && self->state_ == State::kRouting) {
+            // The INVITE died without a final response (unreachable, transport error).
+            self->record_event("sip.terminated", json::serialize(json::object{
+                                                     {"status", status}, {"phrase", phrase}}));
+            return self->finish("failed", "failed", fmt::format("SIP {} {}", status, phrase));
+        }
         self->record_event("sip.terminated",
                            json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
         self->finish(self->state_ == State::kRouting ? "failed" : "ended",
@@ -113,11 +119,13 @@ void Call::on_reinvite(sip::InviteRequest invite) {
 
 void Call::hang_up(std::string end_reason, std::string error) {
     asio::post(strand_, [self = shared_from_this(), end_reason = std::move(end_reason),
-                         error = std::move(error)] {
+                         error = std::move(error)]() mutable {
         if (self->state_ == State::kEnded) return;
-        if (self->state_ == State::kRouting) {
+        // An outbound call still ringing is cancelled, whoever asked.
+        if (self->outbound_ && self->state_ == State::kRouting) end_reason = "cancelled";
+        if (self->state_ == State::kRouting && !self->outbound_) {
             self->manager_.stack_->reply(self->invite_.dialog, {480, {}, {}, {}});
-        } else {
+        } else {  // BYE, or CANCEL for an outbound call still ringing
             self->manager_.stack_->bye(self->invite_.dialog);
         }
         self->record_event("sip.bye", R"({"from":"trunkline"})");
@@ -406,6 +414,9 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
         rtp_->stop();
         rtp_.reset();
         manager_.rtp_ports_.add(-2);
+    } else if (outbound_lease_) {  // an outbound call that ended before its media started
+        outbound_lease_.reset();
+        manager_.rtp_ports_.add(-2);
     }
     if (record_) {
         const auto now = now_iso8601();
@@ -426,6 +437,7 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
         }
     }
     spdlog::info("[call={}][sip={}] ended: {}", id_, invite_.call_id, end_reason);
+    if (outbound_) manager_.outbound_ended(*this);
     manager_.forget(*this);
 }
 

@@ -3,6 +3,7 @@
 // call's strand, so a Call holds no mutex (STYLE.md "Concurrency").
 
 #include "call/bridge_leg.hpp"
+#include "call/call_control.hpp"
 #include "call/caller_listener.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
@@ -36,6 +37,10 @@ voice::PcmPtr ringback();
 class Call : public std::enable_shared_from_this<Call>, private voice::ConversationActions {
 public:
     Call(CallManager& manager, sip::InviteRequest invite);
+    // An outbound call (call_outbound.cpp): dial() places it on the strand.
+    Call(CallManager& manager, OutboundCallRequest request);
+    // `pace_delay`: the trunk's max_calls_per_second holds the INVITE back this long ("queued").
+    void dial(std::chrono::milliseconds pace_delay);
 
     // Each posts to the call's strand.
     void start();
@@ -65,10 +70,18 @@ public:
     sip::DialogId dialog() const { return invite_.dialog; }
     // Set once before the call is registered by id; read-only afterwards.
     const std::string& org_id() const { return org_id_; }
+    const std::string& trunk_id() const { return route_->trunk.id; }
 
 private:
     enum class State { kRouting, kAnswered, kInProgress, kTransferring, kBridged, kEnded };
 
+    // Outbound (call_outbound.cpp).
+    Result<sip::OutboundInvite> outbound_invite();
+    void send_outbound_invite();
+    void on_outbound_response(int status, const std::string& phrase, const std::string& sdp);
+    Status start_outbound_media(const std::string& sdp);
+    void outbound_answered();
+    std::string opening_message() const;
     void route_and_answer();
     void ring_then_answer();
     void answer();
@@ -132,6 +145,9 @@ private:
     std::string id_;
     std::string org_id_;
     State state_ = State::kRouting;
+    bool outbound_ = false;
+    std::optional<std::string> outbound_first_message_;
+    std::optional<media::PortLease> outbound_lease_;
     std::optional<store::Call> record_;
     std::optional<sip::AcceptedCall> route_;
     std::shared_ptr<media::RtpSession> rtp_;

@@ -27,13 +27,14 @@ void Call::start_conversation() {
     boost::system::error_code ec;
     const auto doc = json::parse(route_->assistant.config_json, ec);
     if (ec || !doc.is_object()) return;
-    auto voice = manager_.voice_.for_assistant(org_id_, doc.as_object());
+    auto voice = manager_.voice_.for_assistant(org_id_, doc.as_object(), outbound_);
     if (!voice) {
         // The assistant greets but does not listen: say why on the call's timeline.
         record_event("conversation.unavailable",
                      json::serialize(json::object{{"reason", voice.error().message}}));
         return;
     }
+    if (outbound_) voice->settings.first_message = opening_message();
     voice::ConversationActions& actions = *this;  // a private base: only Call hands it out
     conversation_ = std::make_shared<voice::Conversation>(
         strand_, std::move(voice->settings), std::move(voice->providers), actions);

@@ -2,6 +2,7 @@
 
 #include "call/call.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -181,9 +182,62 @@ Status CallManager::transfer_to_tool_destination(const std::string& org_id,
     return {};
 }
 
+// A call waits at most this long for its trunk's pace; beyond, it is refused (rate_limited).
+constexpr auto kMaxPaceWait = std::chrono::seconds(5);
+
+Result<std::chrono::milliseconds> CallManager::reserve_trunk_slot(const store::SipTrunk& trunk) {
+    std::lock_guard lock(mutex_);
+    auto& pace = trunk_pace_[trunk.id];
+    if (trunk.max_concurrent_calls && pace.active >= *trunk.max_concurrent_calls) {
+        return make_error(Errc::kRateLimited,
+                          fmt::format("trunk {} is at its max_concurrent_calls ({})", trunk.id,
+                                      *trunk.max_concurrent_calls));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    auto slot = now;
+    if (trunk.max_calls_per_second && *trunk.max_calls_per_second > 0) {
+        slot = std::max(now, pace.next_slot);
+        if (slot - now > kMaxPaceWait) {
+            return make_error(Errc::kRateLimited,
+                              fmt::format("trunk {} is at its max_calls_per_second ({})", trunk.id,
+                                          *trunk.max_calls_per_second));
+        }
+        pace.next_slot = slot + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(1.0 / *trunk.max_calls_per_second));
+    }
+    ++pace.active;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(slot - now);
+}
+
 Result<std::string> CallManager::dial(OutboundCallRequest request) {
-    (void)request;
-    return make_error(Errc::kNotImplemented, "outbound calls are being built (issue 7)");
+    if (stack_ == nullptr) return make_error(Errc::kUnavailable, "SIP is not running");
+    {
+        std::lock_guard lock(mutex_);
+        if (static_cast<int>(by_dialog_.size()) >= config_.max_concurrent_calls) {
+            return make_error(Errc::kUnavailable, "the server is at its max concurrent calls");
+        }
+    }
+    auto wait = reserve_trunk_slot(request.trunk);
+    if (!wait) return wait.error();
+    calls_total_.inc();
+    auto call = std::make_shared<Call>(*this, std::move(request));
+    register_call(call);
+    call->dial(*wait);
+    return call->id();
+}
+
+void CallManager::attach_outbound(sip::DialogId dialog, const std::shared_ptr<Call>& call) {
+    dialogs_.add(1);
+    active_calls_.add(1);
+    std::lock_guard lock(mutex_);
+    by_dialog_[dialog] = call;
+}
+
+void CallManager::outbound_ended(const Call& call) {
+    std::lock_guard lock(mutex_);
+    if (auto it = trunk_pace_.find(call.trunk_id()); it != trunk_pace_.end() && it->second.active > 0) {
+        --it->second.active;
+    }
 }
 
 Status CallManager::end_call_tool(const std::string& org_id, const std::string& call_id) {

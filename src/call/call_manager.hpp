@@ -112,6 +112,11 @@ private:
     void register_call(const std::shared_ptr<Call>& call);  // answered: reachable by id
     void forget(const Call& call);
     void attach_leg(sip::DialogId dialog, const std::shared_ptr<Call>& call);  // outbound leg
+    // Outbound calls (issue 7): the call's own dialog, and its end (frees its trunk's slot).
+    void attach_outbound(sip::DialogId dialog, const std::shared_ptr<Call>& call);
+    void outbound_ended(const Call& call);
+    // The trunk's limits: how long the call must wait for its turn, or kRateLimited.
+    Result<std::chrono::milliseconds> reserve_trunk_slot(const store::SipTrunk& trunk);
     void forget_leg(sip::DialogId dialog);
     bool admit();  // overload protection: concurrency and setup rate
 
@@ -138,6 +143,11 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> by_dialog_;
     std::unordered_map<std::string, std::shared_ptr<Call>> by_id_;
+    struct TrunkPace {
+        int active = 0;  // outbound calls of the trunk not yet ended
+        std::chrono::steady_clock::time_point next_slot{};
+    };
+    std::unordered_map<std::string, TrunkPace> trunk_pace_;  // by trunk id
     // Outbound transfer legs, until their dialog terminates (which may be after the call ended).
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> legs_;
     std::chrono::steady_clock::time_point rate_window_start_{};

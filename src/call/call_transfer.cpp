@@ -34,6 +34,9 @@ voice::PcmPtr ringback() {
 void Call::on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp) {
     asio::post(strand_, [self = shared_from_this(), dialog, status, phrase = std::move(phrase),
                          sdp = std::move(sdp)] {
+        if (self->outbound_ && dialog == self->invite_.dialog) {
+            return self->on_outbound_response(status, phrase, sdp);
+        }
         if (!self->leg_ || dialog != self->leg_->dialog() ||
             self->state_ != State::kTransferring) {
             return;

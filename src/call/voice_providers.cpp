@@ -132,7 +132,8 @@ Result<std::shared_ptr<voice::SpeechToText>> VoiceProviders::embedded_stt(
 }
 
 Result<AssistantVoice> VoiceProviders::for_assistant(const std::string& org_id,
-                                                     const json::object& assistant) {
+                                                     const json::object& assistant,
+                                                     bool outbound) {
     const auto* llm = object_at(assistant, "llm_config");
     if (llm == nullptr) return make_error(Errc::kUnavailable, "the assistant has no llm_config");
     AssistantVoice out;
@@ -142,6 +143,11 @@ Result<AssistantVoice> VoiceProviders::for_assistant(const std::string& org_id,
     settings.first_message = string_at(assistant, "first_message");
     settings.end_call_message = string_at(assistant, "end_call_message");
     settings.silence = silence_of(assistant);
+    if (const auto* vm = assistant.if_contains("voicemail_detection");
+        outbound && vm && vm->is_bool() && vm->as_bool()) {
+        settings.voicemail_detection = true;
+        settings.voicemail_message = string_at(assistant, "voicemail_message");
+    }
     if (const auto* tools = llm->if_contains("tools"); tools && tools->is_array()) {
         auto set = voice::ToolSet::from_config(tools->as_array());
         if (!set) return set.error();
@@ -175,6 +181,9 @@ Result<AssistantVoice> VoiceProviders::for_assistant(const std::string& org_id,
         for (const auto& d : tool.destinations) {
             if (!d.description.empty()) vocabulary.push_back(d.description);
         }
+    }
+    if (settings.voicemail_detection) {
+        for (auto& phrase : voice::voicemail_vocabulary()) vocabulary.push_back(std::move(phrase));
     }
 
     const std::string stt_provider = stt ? string_at(*stt, "provider") : std::string();

@@ -38,7 +38,10 @@ public:
     VoiceProviders(boost::asio::any_io_executor io, store::Store& store, const store::SecretBox& secrets);
 
     // kUnavailable with the reason when the assistant cannot converse here.
-    Result<AssistantVoice> for_assistant(const std::string& org_id, const boost::json::object& assistant);
+    // `outbound`: voicemail detection applies (and its phrases join the recogniser's vocabulary).
+    Result<AssistantVoice> for_assistant(const std::string& org_id,
+                                         const boost::json::object& assistant,
+                                         bool outbound);
 
 private:
     Result<std::string> api_key(const std::string& org_id, const std::string& provider) const;

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace tl::voice {
 
@@ -30,7 +31,37 @@ std::string trimmed(std::string_view text) {
     return std::string(text.substr(first, last - first + 1));
 }
 
+constexpr std::string_view kVoicemailPhrases[] = {
+    // English (api-contract.md §6)
+    "voicemail", "voice mail", "leave a message", "please record", "unavailable", "not available",
+    "not here", "after the tone", "after the beep", "press star", "speak your message",
+    "call back later", "mailbox", "beep", "message",
+    // Dutch
+    "voicemailbox", "spreek een bericht in", "spreek uw bericht in", "laat een bericht achter",
+    "na de piep", "na de toon", "niet bereikbaar", "niet beschikbaar", "bericht", "terugbellen",
+    "ingesproken"};
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
 }  // namespace
+
+bool sounds_like_voicemail(std::string_view text) {
+    const auto heard = " " + lower(text) + " ";
+    for (const auto phrase : kVoicemailPhrases) {
+        // Whole words: "beep" in "the beep", not in "beeper".
+        if (heard.find(" " + std::string(phrase) + " ") != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::vector<std::string> voicemail_vocabulary() {
+    return {"voice mail", "leave a message", "not available", "after the tone", "after the beep",
+            "mailbox", "message", "unavailable", "call back later", "please record"};
+}
 
 std::vector<std::string> take_sentences(std::string& text, bool final) {
     std::vector<std::string> out;
@@ -154,6 +185,14 @@ void Conversation::on_user_text(std::uint64_t turn, std::string text) {
     history_.push_back({Role::kUser, text, {}, {}});
     add_transcript("user", text);
     actions_.record_event("conversation.user", json::serialize(json::object{{"text", text}}));
+    if (settings_.voicemail_detection && !std::exchange(voicemail_checked_, true) &&
+        sounds_like_voicemail(text)) {
+        actions_.record_event("conversation.voicemail", "{}");
+        if (reply_) reply_->cancel();
+        actions_.end_call(settings_.voicemail_message, "voicemail");
+        stop();
+        return;
+    }
     respond();
 }
 

@@ -46,7 +46,17 @@ struct ConversationSettings {
     ToolSet tools;
     SilenceSettings silence;
     std::string end_call_message;
+    // Outbound calls with voicemail_detection: the first thing heard is checked against
+    // voicemail greetings (api-contract.md §6); a match speaks voicemail_message and hangs up.
+    bool voicemail_detection = false;
+    std::string voicemail_message;
 };
+
+// Whether `text` sounds like a voicemail greeting (English and Dutch phrases, api-contract.md §6).
+bool sounds_like_voicemail(std::string_view text);
+
+// The English phrases the embedded recogniser must know to hear a voicemail greeting.
+std::vector<std::string> voicemail_vocabulary();
 
 // What the conversation asks of its call. Called on the strand only.
 class ConversationActions {
@@ -140,6 +150,7 @@ private:
 
     std::unique_ptr<boost::asio::steady_timer> silence_timer_;
     int silence_attempts_ = 0;
+    bool voicemail_checked_ = false;
     bool caller_speaking_ = false;
 };
 

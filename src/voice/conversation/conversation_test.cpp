@@ -26,6 +26,14 @@ TEST(TakeSentences, SplitsCompleteSentencesAndKeepsTheRest) {
     EXPECT_TRUE(text.empty());
 }
 
+TEST(Voicemail, GreetingsInEnglishAndDutchAreRecognisedByWholePhrases) {
+    EXPECT_TRUE(sounds_like_voicemail("please leave a message after the tone"));
+    EXPECT_TRUE(sounds_like_voicemail("Hallo, spreek een bericht in na de piep"));
+    EXPECT_TRUE(sounds_like_voicemail("the person you called is not available"));
+    EXPECT_FALSE(sounds_like_voicemail("yes hello who is this"));
+    EXPECT_FALSE(sounds_like_voicemail("my beeper is broken")) << "whole words only";
+}
+
 // A speech-to-text that "hears" what the test says the utterance was.
 class ScriptedEars : public SpeechToText {
 public:

@@ -1,0 +1,250 @@
+// Outbound calls (issue 7): the assistant calls someone through the organization's outbound
+// trunk. The same Call runs the other way: we send the INVITE (digest answered once, caller ID,
+// From user, P-Asserted-Identity and custom headers from the trunk), handle 180/183 (early media
+// SDP starts our RTP), and on 200 the assistant speaks first_message_outbound (else
+// first_message) and converses; every other outcome ends the call with a specific end_reason and
+// the SIP status recorded. Member functions of Call, on the call's strand.
+
+#include "call/call.hpp"
+
+#include "call/call_manager.hpp"
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "webhook/payloads.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace tl::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// A callee's or the network's final answer, as the call's end_reason. A rejection (486, 600,
+// 603) is the callee's decision: final, never retried another way.
+std::string outbound_end_reason(int status) {
+    if (status == 486 || status == 600) return "busy";
+    if (status == 603) return "rejected";
+    if (status == 408 || status == 480 || status == 487) return "no_answer";
+    return "failed";
+}
+
+}  // namespace
+
+Call::Call(CallManager& manager, OutboundCallRequest request)
+    : manager_(manager),
+      strand_(asio::make_strand(manager.io_)),
+      id_(new_uuid()),
+      org_id_(request.org_id),
+      outbound_(true),
+      outbound_first_message_(std::move(request.first_message)) {
+    sip::AcceptedCall route;
+    route.trunk = std::move(request.trunk);
+    route.assistant = std::move(request.assistant);
+    route.number = std::move(request.number);
+    route.dialled = request.destination;  // whom we call
+    route_ = std::move(route);
+    invite_.call_id = id_;
+}
+
+// The caller ID presented: the trunk's approved one, else the number's.
+static std::string caller_id_of(const sip::AcceptedCall& route) {
+    if (route.trunk.caller_id) return *route.trunk.caller_id;
+    if (route.number) return route.number->phone_number;
+    return "anonymous";
+}
+
+Result<sip::OutboundInvite> Call::outbound_invite() {
+    const auto& trunk = route_->trunk;
+    const auto host = manager_.config_.media_public_ip;
+    const std::string caller = caller_id_of(*route_);
+    sip::OutboundInvite invite;
+    invite.request_uri = fmt::format("sip:{}@{}:{}{}", route_->dialled, trunk.host, trunk.port,
+                                     trunk.transport == "tcp" ? ";transport=tcp" : "");
+    invite.from_uri = fmt::format("sip:{}@{}", trunk.from_user.value_or(caller), host);
+    if (trunk.send_pai) {
+        invite.headers.push_back({"P-Asserted-Identity", fmt::format("<sip:{}@{}>", caller, host)});
+    }
+    for (const auto& h : trunk.headers) invite.headers.push_back({h.name, h.value});
+    if (trunk.auth_type == "digest" && trunk.password_sealed) {
+        auto password = manager_.secrets_.unseal(*trunk.password_sealed);
+        if (!password) return make_error(Errc::kInternal, "the trunk's password cannot be unsealed");
+        invite.auth_username = trunk.auth_username.value_or(trunk.username.value_or(""));
+        invite.auth_password = std::move(*password);
+    }
+    invite.sdp = media::render_offer(local_media_);
+    return invite;
+}
+
+void Call::dial(std::chrono::milliseconds pace_delay) {
+    asio::post(strand_, [self = shared_from_this(), pace_delay] {
+        auto& manager = self->manager_;
+        // Our offer names the port before the session binds it: skip pairs another process holds.
+        Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            lease = manager.ports_->acquire();
+            if (!lease) break;
+            if (media::pair_bindable(manager.config_.media_bind_ip, lease->rtp_port())) break;
+            lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+        }
+        auto& local = self->local_media_;
+        local.address = manager.config_.media_public_ip;
+        local.session_id = static_cast<std::uint64_t>(
+            std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
+        local.session_version = local.session_id;
+
+        store::Call record;
+        record.id = self->id_;
+        record.org_id = self->org_id_;
+        record.direction = "outbound";
+        record.status = pace_delay.count() > 0 ? "queued" : "dialing";
+        record.caller_phone = self->route_->dialled;  // the customer, as in inbound calls
+        record.assistant_phone = caller_id_of(*self->route_);
+        if (!self->route_->assistant.id.empty()) record.assistant_id = self->route_->assistant.id;
+        if (self->route_->number) record.number_id = self->route_->number->id;
+        record.trunk_id = self->route_->trunk.id;
+        record.sip_call_id = self->id_;
+        record.created_at = record.updated_at = now_iso8601();
+        if (auto st = manager.store_.create_call(record); !st) {
+            spdlog::error("[call={}] cannot store the call: {}", self->id_, st.error().message);
+            self->state_ = State::kEnded;
+            manager.outbound_ended(*self);
+            manager.forget(*self);
+            return;
+        }
+        self->record_ = std::move(record);
+        if (!lease) return self->finish("failed", "failed", "no free RTP port pair");
+        local.port = lease->rtp_port();
+        self->outbound_lease_ = std::move(*lease);
+        manager.rtp_ports_.add(2);
+        if (pace_delay.count() <= 0) return self->send_outbound_invite();
+        // The trunk's max_calls_per_second: this call's turn comes a little later.
+        self->ring_timer_ = std::make_unique<asio::steady_timer>(self->strand_, pace_delay);
+        self->ring_timer_->async_wait([self](boost::system::error_code ec) {
+            if (ec || self->state_ != State::kRouting) return;
+            self->record_->status = "dialing";
+            (void)self->manager_.store_.update_call(*self->record_);
+            self->send_outbound_invite();
+        });
+    });
+}
+
+void Call::send_outbound_invite() {
+    auto& manager = manager_;
+    auto self = shared_from_this();
+    {
+        auto invite = self->outbound_invite();
+        if (!invite) return self->finish("failed", "failed", invite.error().message);
+        self->record_event("sip.invite", json::serialize(json::object{
+                                             {"direction", "outbound"},
+                                             {"uri", invite->request_uri},
+                                             {"from", invite->from_uri}}));
+        // Routable before the INVITE leaves (a fast answer would find nobody otherwise).
+        self->invite_.dialog = manager.stack_->invite(
+            std::move(*invite), [&manager, self](sip::DialogId id) {
+                manager.attach_outbound(id, self);
+            });
+        self->ring_timer_ = std::make_unique<asio::steady_timer>(
+            self->strand_, manager.config_.transfer_ring_timeout);
+        self->ring_timer_->async_wait([self](boost::system::error_code ec) {
+            if (ec || self->state_ != State::kRouting) return;
+            // Nobody answered: CANCEL (its 487 arrives after we are done).
+            self->manager_.stack_->bye(self->invite_.dialog);
+            self->record_event("sip.cancel", R"({"reason":"ring_timeout"})");
+            self->finish("ended", "no_answer");
+        });
+    }
+}
+
+Status Call::start_outbound_media(const std::string& sdp) {
+    auto answer = media::parse_sdp(sdp);
+    auto audio = answer ? media::negotiate_answer(*answer)
+                        : Result<media::NegotiatedAudio>(answer.error());
+    if (!audio) return audio.error();
+    if (rtp_) {
+        rtp_->update(*audio);
+        return {};
+    }
+    media::RtpSessionConfig config;
+    config.bind_address = manager_.config_.media_bind_ip;
+    config.ports = std::move(*outbound_lease_);
+    outbound_lease_.reset();
+    config.audio = *audio;
+    config.inactivity_timeout = manager_.config_.rtp_timeout;
+    auto rtp = media::RtpSession::create(manager_.io_, std::move(config), rtp_callbacks());
+    if (!rtp) return rtp.error();
+    rtp_ = std::move(*rtp);
+    rtp_->start();
+    return {};
+}
+
+void Call::on_outbound_response(int status, const std::string& phrase, const std::string& sdp) {
+    if (state_ != State::kRouting) return;
+    record_event("sip.response",
+                 json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+    if (status < 200) {
+        if (status == 180 || status == 183) {
+            if (record_->status != "ringing") {
+                record_->status = "ringing";
+                record_->updated_at = now_iso8601();
+                (void)manager_.store_.update_call(*record_);
+            }
+            // Early media (RFC 3960): our RTP starts, so the first audio is not lost.
+            if (!sdp.empty()) (void)start_outbound_media(sdp);
+        }
+        return;
+    }
+    if (status < 300) {
+        if (!sdp.empty() || !rtp_) {
+            if (auto st = start_outbound_media(sdp); !st) {
+                manager_.stack_->bye(invite_.dialog);
+                return finish("failed", "failed", "unusable SDP answer: " + st.error().message);
+            }
+        }
+        return outbound_answered();
+    }
+    if (ring_timer_) ring_timer_->cancel();
+    const auto reason = outbound_end_reason(status);
+    finish(reason == "failed" ? "failed" : "ended", reason,
+           fmt::format("SIP {} {}", status, phrase));
+}
+
+// first_message of the request, else the assistant's first_message_outbound, else first_message.
+std::string Call::opening_message() const {
+    if (outbound_first_message_) return *outbound_first_message_;
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (ec || !doc.is_object()) return {};
+    for (const char* key : {"first_message_outbound", "first_message"}) {
+        const auto* m = doc.as_object().if_contains(key);
+        if (m && m->is_string() && !m->as_string().empty()) return std::string(m->as_string());
+    }
+    return {};
+}
+
+void Call::outbound_answered() {
+    if (ring_timer_) ring_timer_->cancel();
+    state_ = State::kInProgress;  // the stack ACKs the 200 itself
+    answered_at_ = std::chrono::steady_clock::now();
+    record_->status = "in-progress";
+    record_->started_at = now_iso8601();
+    record_->updated_at = *record_->started_at;
+    save_with_events({webhook::kStatusUpdate});
+    spdlog::info("[call={}] outbound answered by {}", id_, route_->dialled);
+    const auto opening = opening_message();
+    if (!opening.empty()) speak(opening, false);
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    if (!ec && doc.is_object()) {
+        const auto* max = doc.as_object().if_contains("max_duration_seconds");
+        if (max && max->is_int64()) max_duration_seconds_ = static_cast<int>(max->as_int64());
+    }
+    arm_max_duration();
+    start_conversation();
+}
+
+}  // namespace tl::call
