@@ -178,6 +178,25 @@ std::string Call::assistant_language() const {
     return "en";
 }
 
+voice::SpeechService& Call::speech() {
+    if (!speech_) {
+        speech_ = std::shared_ptr<voice::SpeechService>();
+        boost::system::error_code ec;
+        const auto doc = route_ ? json::parse(route_->assistant.config_json, ec) : json::value();
+        if (!ec && doc.is_object()) {
+            auto service = manager_.voice_.speech_for(org_id_, doc.as_object());
+            if (service) {
+                speech_ = *service;
+            } else {
+                // The configured voice cannot be used: espeak-ng speaks, and the call says why.
+                record_event("assistant.tts_unavailable",
+                             json::serialize(json::object{{"reason", service.error().message}}));
+            }
+        }
+    }
+    return *speech_ ? **speech_ : manager_.speech_;
+}
+
 void Call::speak(const std::string& text,
                  bool end_after,
                  std::function<void()> then,
@@ -188,7 +207,7 @@ void Call::speak(const std::string& text,
         return;
     }
     record_event("assistant.say", json::serialize(json::object{{"text", text}}));
-    manager_.speech_.synthesize(
+    speech().synthesize(
         text, assistant_language(),
         [weak = weak_from_this(), end_after, then = std::move(then),
          end_reason = std::move(end_reason)](Result<voice::PcmPtr> audio) mutable {

@@ -138,6 +138,8 @@ private:
     // Stores the record and, in the same transaction, the webhook events it causes.
     void save_with_events(std::initializer_list<std::string_view> events);
     std::string assistant_language() const;
+    // The assistant's speech service (network TTS) or the server's espeak-ng; chosen once.
+    voice::SpeechService& speech();
 
     CallManager& manager_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -169,6 +171,7 @@ private:
     std::string destination_password_;
     std::chrono::steady_clock::time_point answered_at_{};
     std::shared_ptr<voice::Conversation> conversation_;
+    std::optional<std::shared_ptr<voice::SpeechService>> speech_;
     // Read by the caller's RTP strand for every frame; set and cleared on the call's strand.
     std::atomic<std::shared_ptr<CallerListener>> listener_;
 };

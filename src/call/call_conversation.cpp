@@ -65,7 +65,7 @@ void Call::inject_context(std::string text, bool respond) {
 // --- voice::ConversationActions (on the strand) -----------------------------------------------
 
 void Call::synthesize(std::string text, std::function<void(Result<voice::PcmPtr>)> done) {
-    manager_.speech_.synthesize(
+    speech().synthesize(
         std::move(text), assistant_language(),
         [weak = weak_from_this(), done = std::move(done)](Result<voice::PcmPtr> audio) mutable {
             if (auto self = weak.lock()) {

@@ -3,6 +3,7 @@
 #include "voice/providers/openai_llm.hpp"
 #include "voice/providers/openai_settings.hpp"
 #include "voice/providers/openai_stt.hpp"
+#include "voice/providers/openai_tts.hpp"
 #include "voice/providers/scripted_llm.hpp"
 
 #include <boost/json.hpp>
@@ -129,6 +130,27 @@ Result<std::shared_ptr<voice::SpeechToText>> VoiceProviders::embedded_stt(
     if (!recognizer) return recognizer.error();
     recognizers_.emplace(std::move(vocabulary), *recognizer);
     return std::shared_ptr<voice::SpeechToText>(*recognizer);
+}
+
+Result<std::shared_ptr<voice::SpeechService>> VoiceProviders::speech_for(
+    const std::string& org_id, const json::object& assistant) {
+    const auto* tts = object_at(assistant, "tts_config");
+    const std::string provider = tts ? string_at(*tts, "provider") : std::string();
+    if (!tts || !voice::is_openai_compatible_provider(provider)) {
+        return std::shared_ptr<voice::SpeechService>();
+    }
+    const std::string cache_key = org_id + "\n" + json::serialize(*tts);
+    std::lock_guard lock(mutex_);
+    if (auto it = speech_.find(cache_key); it != speech_.end()) return it->second;
+    auto settings = voice::parse_openai_speech_settings(*tts);
+    if (!settings) return settings.error();
+    auto key = api_key(org_id, provider);
+    if (!key) return key.error();
+    settings->endpoint.api_key = std::move(*key);
+    auto service = std::make_shared<voice::SpeechService>(
+        voice::make_openai_text_to_speech(io_, std::move(*settings)), 2, 128);
+    speech_.emplace(cache_key, service);
+    return service;
 }
 
 Result<AssistantVoice> VoiceProviders::for_assistant(const std::string& org_id,

@@ -43,6 +43,11 @@ public:
                                          const boost::json::object& assistant,
                                          bool outbound);
 
+    // The assistant's own speech service when its tts_config names an OpenAI-compatible provider
+    // (/audio/speech), shared by calls with the same settings; nullptr: the server's espeak-ng.
+    Result<std::shared_ptr<voice::SpeechService>> speech_for(const std::string& org_id,
+                                                            const boost::json::object& assistant);
+
 private:
     Result<std::string> api_key(const std::string& org_id, const std::string& provider) const;
     Result<std::shared_ptr<voice::SpeechToText>> embedded_stt(std::vector<std::string> vocabulary);
@@ -51,6 +56,7 @@ private:
     store::ByokKeys keys_;
     std::mutex mutex_;
     std::map<std::vector<std::string>, std::shared_ptr<voice::SphinxRecognizer>> recognizers_;
+    std::map<std::string, std::shared_ptr<voice::SpeechService>> speech_;  // org + tts_config
 };
 
 // speech_config.turn_taking and .silence (api-contract.md §3.5) with their defaults.

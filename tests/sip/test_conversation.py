@@ -141,6 +141,38 @@ class TestScriptedConversation(ConversationTestCase):
         self.assertGaugesReturnToZero()
 
 
+def wav_tone(hz, seconds, rate=16000):
+    import io
+    import math
+    import struct
+    import wave
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate)))
+                               for i in range(int(seconds * rate))))
+    return out.getvalue()
+
+
+def tone_share(pcm, hz, rate=8000):
+    """The share of the energy of 16-bit PCM at `hz` (Goertzel)."""
+    import math
+    samples = [int.from_bytes(pcm[i:i + 2], "little", signed=True) for i in range(0, len(pcm) - 1, 2)]
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = round(n * hz / rate)
+    coeff = 2 * math.cos(2 * math.pi * k / n)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    total = sum(x * x for x in samples) * n / 2
+    return power / total if total else 0.0
+
+
 class FakeChatServer(http.server.ThreadingHTTPServer):
     """Speaks OpenAI's streamed chat completions: asked about sales, it calls transfer_call with
     the destination split over several SSE chunks; otherwise it answers with text."""
@@ -155,6 +187,16 @@ class FakeChatServer(http.server.ThreadingHTTPServer):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append((dict(self.headers), body))
+                if self.path.endswith("/audio/speech"):
+                    # The "voice": a 600 Hz tone as long as the text, so the caller can tell it
+                    # from espeak-ng by its frequency.
+                    audio = wav_tone(600, 0.06 * len(body["input"]))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "audio/wav")
+                    self.send_header("Content-Length", str(len(audio)))
+                    self.end_headers()
+                    self.wfile.write(audio)
+                    return
                 last = next((m for m in reversed(body["messages"]) if m["role"] == "user"), {})
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -216,6 +258,31 @@ class TestOpenAiCompatibleConversation(ConversationTestCase):
             "tools": [{"type": "transfer_call", "destinations": [
                 {"type": "sip", "sip_uri": sales_uri, "description": "sales"}]}]}
 
+    def test_inject_context_reaches_the_model_and_it_answers(self):
+        before = {c["id"] for c in self.calls()}
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        done = {}
+        t = threading.Thread(target=lambda: done.setdefault("status", uac.call(10)))
+        t.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
+                                           and c["status"] == "in-progress"), None), what="the call")
+        time.sleep(1)
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "inject-context", "content": "The caller is a VIP customer.",
+                             "trigger_response": True})
+        self.assertEqual(r.status, 200, r)
+        self.wait_for(lambda: any(any(m.get("content") == "The caller is a VIP customer."
+                                      for m in body["messages"])
+                                  for _, body in list(self.chat.requests)),
+                      what="the model to see the injected context")
+        t.join(timeout=30)
+        uac.close()
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the end")
+        said = [e["data"]["text"] for e in ended["events"] if e["type"] == "conversation.assistant"]
+        self.assertIn("I can help with that.", said)
+        self.assertGaugesReturnToZero()
+
     def test_the_model_decides_the_transfer(self):
         uac, call = self.converse("I want to talk to sales please", seconds=16)
         self.check_transferred_to_sales(call)
@@ -225,6 +292,55 @@ class TestOpenAiCompatibleConversation(ConversationTestCase):
         self.assertEqual(body["messages"][0], {"role": "system",
                                                "content": "You are Acme's receptionist."})
         self.assertIn("transfer_call", [t["function"]["name"] for t in body["tools"]])
+
+
+class TestNetworkVoiceAndSilence(SipServerTestCase):
+    """An assistant whose tts_config names an OpenAI-compatible /audio/speech server speaks with
+    it (the caller hears the fake server's 600 Hz "voice", not espeak-ng); with
+    autonomous_silence_handling a silent caller is asked twice, then told goodbye and released."""
+
+    @classmethod
+    def setUpServer(cls):
+        cls.chat = FakeChatServer()
+        cls.chat.sales_uri = "sip:nobody@127.0.0.1:9"
+        super().setUpServer()
+        base = f"http://127.0.0.1:{cls.chat.server_address[1]}/v1"
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}", {
+            "first_message": "Hello there.",
+            "tts_config": {"provider": "openai_compatible", "model": "fake-tts",
+                           "voice_id": "alloy", "base_url": base},
+            "autonomous_silence_handling": True,
+            "speech_config": {"silence": {"messages": ["Are you still with me?"],
+                                          "final_message": "Goodbye for now.",
+                                          "first_check_seconds": 1, "interval_seconds": 3,
+                                          "max_attempts": 2}},
+            "llm_config": {"provider": "scripted", "rules": [{"when": ["sales"], "reply": "Ok."}]}})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.chat.shutdown()
+        super().tearDownClass()
+
+    def test_silent_caller_hears_the_network_voice_prompts_then_goodbye(self):
+        before = {c["id"] for c in self.calls()}
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        self.assertEqual(uac.call(25), 200)
+        uac.close()
+        self.assertTrue(uac.hung_up_by_far_end, "the assistant did not release the silent caller")
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
+                                           and c["status"] == "ended"), None), what="the end")
+        call = self.server.api("GET", f"/calls/{call['id']}").body
+        self.assertEqual(call["end_reason"], "silence_timeout", call["events"])
+        prompts = [e for e in call["events"] if e["type"] == "conversation.silence_prompt"]
+        self.assertEqual(len(prompts), 2, call["events"])
+        speech_requests = [b["input"] for _, b in self.chat.requests if "input" in b]
+        self.assertEqual(speech_requests[0], "Hello there.")
+        self.assertIn("Goodbye for now.", speech_requests)
+        pcm = uac.pcm()
+        self.assertGreater(tone_share(pcm[:16000], 600), 0.5,
+                           "the greeting was not the network voice")
+        self.assertGaugesReturnToZero()
 
 
 if __name__ == "__main__":
