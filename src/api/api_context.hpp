@@ -32,6 +32,8 @@ void add_trunk_routes(Router& router, ApiContext& ctx);
 void add_number_routes(Router& router, ApiContext& ctx);
 void add_assistant_routes(Router& router, ApiContext& ctx);
 void add_call_routes(Router& router, ApiContext& ctx);
+// POST /calls/outbound (outbound_call_handlers.cpp).
+void add_outbound_call_routes(Router& router, ApiContext& ctx);
 void add_webhook_routes(Router& router, ApiContext& ctx);
 void add_byok_routes(Router& router, ApiContext& ctx);
 // Only with `serve --enable-test-hooks` (never in production): entry points that the conversation
@@ -44,6 +46,7 @@ inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_number_routes(router, ctx);
     add_assistant_routes(router, ctx);
     add_call_routes(router, ctx);
+    add_outbound_call_routes(router, ctx);
     add_webhook_routes(router, ctx);
     add_byok_routes(router, ctx);
 }

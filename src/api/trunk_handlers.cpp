@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 
 namespace tl::api {
@@ -48,6 +49,68 @@ json::value opt(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
+// The user part of a SIP URI (RFC 3261 §25.1): unreserved, user-unreserved or %HH escaped
+// characters, so that it can be put in the From header as it is.
+bool is_sip_user(std::string_view text) {
+    if (text.empty()) return false;
+    constexpr std::string_view kMarks = "-_.!~*'()&=+$,;?/";
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (alnum || kMarks.find(c) != std::string_view::npos) continue;
+        if (c == '%' && i + 2 < text.size() &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            i += 2;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+// The outbound-call fields of issue 7: From user part, digest username, P-Asserted-Identity and
+// pacing. Absent fields keep their value; null restores the default.
+Status apply_outbound_fields(const ObjectReader& r, store::SipTrunk& trunk) {
+    auto from_user = r.string("from_user", {.min = 1, .max = 64});
+    if (!from_user) return from_user.error();
+    if (from_user->present) {
+        if (from_user->has_value() && !is_sip_user(from_user->value)) {
+            return make_error(Errc::kInvalidRequest,
+                              "from_user must be the user part of a SIP URI: letters, digits, "
+                              "-_.!~*'()&=+$,;?/ or %HH escapes",
+                              "from_user");
+        }
+        trunk.from_user = from_user->null ? std::nullopt : std::optional(from_user->value);
+    }
+    auto auth_username = r.string("auth_username", {.min = 1, .max = 255});
+    if (!auth_username) return auth_username.error();
+    if (auth_username->present) {
+        if (auth_username->has_value() && has_control_chars(auth_username->value)) {
+            return make_error(Errc::kInvalidRequest,
+                              "auth_username must not contain control characters", "auth_username");
+        }
+        trunk.auth_username =
+            auth_username->null ? std::nullopt : std::optional(auth_username->value);
+    }
+    auto send_pai = r.boolean("send_pai", false);
+    if (!send_pai) return send_pai.error();
+    if (send_pai->present) trunk.send_pai = send_pai->value;
+    auto max_calls = r.integer("max_concurrent_calls", 1, 10000);
+    if (!max_calls) return max_calls.error();
+    if (max_calls->present) {
+        trunk.max_concurrent_calls =
+            max_calls->null ? std::nullopt : std::optional(static_cast<int>(max_calls->value));
+    }
+    auto cps = r.number("max_calls_per_second", 0.1, 1000);
+    if (!cps) return cps.error();
+    if (cps->present) {
+        trunk.max_calls_per_second = cps->null ? std::nullopt : std::optional(cps->value);
+    }
+    return {};
+}
+
 // Applies the body's fields onto `trunk` (create starts from defaults, PATCH from the stored row)
 // and returns the new plaintext password when one was given.
 Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
@@ -61,7 +124,9 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
     }
     if (auto st = r.only({"name", "host", "port", "username", "password", "direction",
                           "transport", "auth_type", "caller_id", "allowed_addresses", "numbers",
-                          "transfer_method", "headers", "is_active", "country_code"});
+                          "transfer_method", "headers", "is_active", "country_code", "from_user",
+                          "auth_username", "send_pai", "max_concurrent_calls",
+                          "max_calls_per_second"});
         !st) {
         return st.error();
     }
@@ -204,6 +269,7 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
         }
         trunk.country_code = country->null ? std::nullopt : std::optional(country->value);
     }
+    if (auto st = apply_outbound_fields(r, trunk); !st) return st.error();
     auto active = r.boolean("is_active", false);
     if (!active) return active.error();
     if (active->present) trunk.is_active = active->value;
@@ -263,6 +329,13 @@ json::object trunk_json(const store::SipTrunk& t,
     o["sip_endpoint"] = t.direction == "outbound" ? json::value(nullptr) : json::value(ctx.sip_endpoint);
     o["has_password"] = t.password_sealed.has_value();
     o["country_code"] = opt(t.country_code);
+    o["from_user"] = opt(t.from_user);
+    o["auth_username"] = opt(t.auth_username);
+    o["send_pai"] = t.send_pai;
+    o["max_concurrent_calls"] =
+        t.max_concurrent_calls ? json::value(*t.max_concurrent_calls) : json::value(nullptr);
+    o["max_calls_per_second"] =
+        t.max_calls_per_second ? json::value(*t.max_calls_per_second) : json::value(nullptr);
     o["is_active"] = t.is_active;
     o["created_at"] = t.created_at;
     o["updated_at"] = t.updated_at;

@@ -58,6 +58,15 @@ struct SipTrunk {
     std::vector<std::string> numbers;            // E.164 DIDs that may arrive on this trunk
     std::string transfer_method = "bridge";      // bridge | refer | auto
     std::vector<SipHeader> headers;              // extra headers on outbound INVITEs
+    // Outbound calls (issue 7). Carriers differ in what they check: the From user part (none:
+    // the caller ID), the digest username when it is not `username` (none: `username`), and
+    // whether they want P-Asserted-Identity with the caller ID.
+    std::optional<std::string> from_user;
+    std::optional<std::string> auth_username;
+    bool send_pai = false;
+    // Pacing of outbound calls; none = unlimited.
+    std::optional<int> max_concurrent_calls;     // 1-10000
+    std::optional<double> max_calls_per_second;  // 0.1-1000
     std::optional<std::string> inbound_username;
     std::optional<std::string> inbound_password_sealed;
     // Country calling code ("31") for national numbers this trunk delivers ("0850835037").

@@ -23,6 +23,7 @@ EXERCISED_ROUTES = [
     ("delete", f"{API}/assistants/{{id}}"),
     ("get", f"{API}/calls"), ("get", f"{API}/calls/{{id}}"),
     ("post", f"{API}/calls/{{id}}/control"),
+    ("post", f"{API}/calls/outbound"),
     ("get", f"{API}/byok"), ("post", f"{API}/byok"), ("delete", f"{API}/byok"),
     ("get", f"{API}/byok/config"), ("post", f"{API}/byok/config"),
 ]

@@ -5,8 +5,9 @@ server's log output.
 Secrets: a trunk password (and its rotated value), an inbound trunk's generated password (which the
 create response shows once, by design), an assistant transfer destination password, an assistant
 webhook_secret (and its rotated value), a rejected request's password, organization BYOK provider
-keys (stored, replaced, deleted, rejected), and the API keys themselves (the store keeps only their
-hash).
+keys (stored, replaced, deleted, rejected), a transient assistant's webhook_secret and transfer
+destination password sent to POST /calls/outbound (accepted and refused requests), and the API keys
+themselves (the store keeps only their hash).
 """
 
 import os
@@ -26,6 +27,9 @@ BYOK_KEY = "sk-ByokSecret-3e8f1a2b9c"
 BYOK_KEY_ROTATED = "sk-ByokSecret-Rotated-6d5c"
 BYOK_KEY_DELETED = "dg-ByokSecret-Deleted-0a9b"
 BYOK_KEY_REJECTED = "sk-ByokSecret-Rejected-77f0"
+OUTBOUND_WEBHOOK_SECRET = "Whsec-Outbound-4e1d2c3b"
+OUTBOUND_DEST_PW = "DestPw-Outbound-91f0aa"
+OUTBOUND_REJECTED_SECRET = "Whsec-OutboundRejected-55ab"
 
 
 class TestSecrets(ServerTestCase):
@@ -37,7 +41,10 @@ class TestSecrets(ServerTestCase):
                    "webhook secret": WEBHOOK_SECRET, "rotated webhook secret": WEBHOOK_SECRET_ROTATED,
                    "rejected password": REJECTED_PW, "BYOK key": BYOK_KEY,
                    "rotated BYOK key": BYOK_KEY_ROTATED, "deleted BYOK key": BYOK_KEY_DELETED,
-                   "rejected BYOK key": BYOK_KEY_REJECTED}
+                   "rejected BYOK key": BYOK_KEY_REJECTED,
+                   "outbound transient webhook secret": OUTBOUND_WEBHOOK_SECRET,
+                   "outbound transient destination password": OUTBOUND_DEST_PW,
+                   "outbound refused webhook secret": OUTBOUND_REJECTED_SECRET}
 
         # --- create, read, list, update everything that holds a secret
         trunk = srv.create("sip-trunks", {"name": "Secret PBX", "host": "pbx.example.com",
@@ -99,6 +106,27 @@ class TestSecrets(ServerTestCase):
         self.assertStatus(r, 400)
         self.assertStatus(self.api("POST", "/byok/config",
                                    {"provider": "openai", "config": {"organization": "o"}}), 200)
+        # A transient assistant's secrets on POST /calls/outbound: sealed before they reach the
+        # engine (200 once it dials, 501 until then), never echoed, also when refused.
+        transient = {"webhook_url": "https://hooks.example/t", "webhook_secret":
+                     OUTBOUND_WEBHOOK_SECRET, "llm_config": {
+                         "provider": "openai", "model": "gpt-4o-mini", "tools": [
+                             {"type": "transfer_call", "destinations": [
+                                 {"type": "sip", "sip_uri": "sip:desk@pbx.example.com",
+                                  "password": OUTBOUND_DEST_PW, "description": "Desk"}]}]}}
+        r = self.api("POST", "/calls/outbound", {"destination": "+31612345678",
+                                                  "trunk_id": trunk["id"], "assistant": transient})
+        self.assertIn(r.status, (200, 501), r)
+        r = self.api("POST", "/calls/outbound", {
+            "destination": "+31612345678", "trunk_id": trunk["id"],
+            "assistant": {**transient, "webhook_secret": OUTBOUND_REJECTED_SECRET,
+                          "webhook_url": "not-a-url"}})
+        self.assertStatus(r, 400)
+        r = self.api("POST", "/calls/outbound", {
+            "destination": "+31612345678", "assistant_id": assistant["id"],
+            "trunk_id": trunk["id"],
+            "assistant_override": {"webhook_secret": OUTBOUND_REJECTED_SECRET, "bogus": 1}})
+        self.assertStatus(r, 400)
         # Values survive a restart (read back and unsealed), still hidden.
         srv.restart()
         for coll in ("sip-trunks", "assistants", "numbers", "byok", "byok/config"):

@@ -214,9 +214,21 @@ constexpr std::string_view kV8WebhookClaimOrder = R"sql(
 CREATE INDEX webhook_deliveries_claim ON webhook_deliveries(status, created_at, seq);
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {
+// Outbound calls through a trunk (issue 7): what carriers differ on (From user part, digest
+// username, P-Asserted-Identity) and the trunk's pacing. NULL = the default (caller ID, username,
+// unlimited); existing trunks keep behaving as before.
+constexpr std::string_view kV9TrunkOutbound = R"sql(
+ALTER TABLE sip_trunks ADD COLUMN from_user TEXT;
+ALTER TABLE sip_trunks ADD COLUMN auth_username TEXT;
+ALTER TABLE sip_trunks ADD COLUMN send_pai INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sip_trunks ADD COLUMN max_concurrent_calls INTEGER;
+ALTER TABLE sip_trunks ADD COLUMN max_calls_per_second REAL;
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {
     kV1Initial,           kV2OrganizationRevision, kV3TrunkCountryCode, kV4CallTransfer,
-    kV5WebhookDeliveries, kV6OrganizationWebhook,  kV7ByokKeys,         kV8WebhookClaimOrder};
+    kV5WebhookDeliveries, kV6OrganizationWebhook,  kV7ByokKeys,         kV8WebhookClaimOrder,
+    kV9TrunkOutbound};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

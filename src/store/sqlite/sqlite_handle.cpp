@@ -108,6 +108,26 @@ void Statement::bind(int index, const std::optional<long long>& value) {
     }
 }
 
+void Statement::bind(int index, const std::optional<int>& value) {
+    if (value) {
+        bind(index, static_cast<std::int64_t>(*value));
+    } else {
+        bind(index, nullptr);
+    }
+}
+
+void Statement::bind(int index, double value) {
+    note_bind(sqlite3_bind_double(stmt_, index, value));
+}
+
+void Statement::bind(int index, const std::optional<double>& value) {
+    if (value) {
+        bind(index, *value);
+    } else {
+        bind(index, nullptr);
+    }
+}
+
 void Statement::bind(int index, std::nullptr_t) { note_bind(sqlite3_bind_null(stmt_, index)); }
 
 Result<bool> Statement::step(std::string_view context) {
@@ -141,6 +161,11 @@ std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(st
 std::optional<long long> Statement::opt_int64(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
     return static_cast<long long>(sqlite3_column_int64(stmt_, column));
+}
+
+std::optional<double> Statement::opt_double(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, column);
 }
 
 }  // namespace tl::store::detail

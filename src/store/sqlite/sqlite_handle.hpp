@@ -59,6 +59,9 @@ public:
     void bind(int index, int value) { bind(index, static_cast<std::int64_t>(value)); }
     void bind(int index, bool value) { bind(index, static_cast<std::int64_t>(value ? 1 : 0)); }
     void bind(int index, const std::optional<long long>& value);
+    void bind(int index, const std::optional<int>& value);
+    void bind(int index, double value);
+    void bind(int index, const std::optional<double>& value);
     void bind(int index, std::nullptr_t);
 
     template <class... Args>
@@ -77,6 +80,7 @@ public:
     std::optional<std::string> opt_text(int column) const;
     std::int64_t int64(int column) const;
     std::optional<long long> opt_int64(int column) const;
+    std::optional<double> opt_double(int column) const;
     bool boolean(int column) const { return int64(column) != 0; }
 
     // Rows changed by the last run() on this connection.

@@ -14,7 +14,8 @@ namespace {
 const std::string kTrunkColumns =
     "id, org_id, name, host, port, username, password_sealed, direction, transport, auth_type,"
     " caller_id, allowed_addresses, numbers, transfer_method, headers, inbound_username,"
-    " inbound_password_sealed, is_active, created_at, updated_at, country_code";
+    " inbound_password_sealed, is_active, created_at, updated_at, country_code, from_user,"
+    " auth_username, send_pai, max_concurrent_calls, max_calls_per_second";
 const std::string kSelectTrunk =
     "SELECT " + kTrunkColumns + " FROM sip_trunks WHERE org_id = ? AND id = ?";
 const std::string kListTrunks =
@@ -25,14 +26,15 @@ const std::string kListInboundTrunks = "SELECT " + kTrunkColumns +
                                        " AND is_active = 1 ORDER BY created_at, id";
 const std::string kInsertTrunk = "INSERT INTO sip_trunks (" + kTrunkColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // id, org_id and created_at identify the row and never change.
 constexpr const char* kUpdateTrunk =
     "UPDATE sip_trunks SET name = ?, host = ?, port = ?, username = ?, password_sealed = ?,"
     " direction = ?, transport = ?, auth_type = ?, caller_id = ?, allowed_addresses = ?,"
     " numbers = ?, transfer_method = ?, headers = ?, inbound_username = ?,"
-    " inbound_password_sealed = ?, is_active = ?, updated_at = ?, country_code = ?"
-    " WHERE org_id = ? AND id = ?";
+    " inbound_password_sealed = ?, is_active = ?, updated_at = ?, country_code = ?,"
+    " from_user = ?, auth_username = ?, send_pai = ?, max_concurrent_calls = ?,"
+    " max_calls_per_second = ? WHERE org_id = ? AND id = ?";
 
 Result<SipTrunk> read_trunk(const Statement& row) {
     SipTrunk t;
@@ -63,6 +65,13 @@ Result<SipTrunk> read_trunk(const Statement& row) {
     t.created_at = row.text(18);
     t.updated_at = row.text(19);
     t.country_code = row.opt_text(20);
+    t.from_user = row.opt_text(21);
+    t.auth_username = row.opt_text(22);
+    t.send_pai = row.boolean(23);
+    if (const auto max_calls = row.opt_int64(24)) {
+        t.max_concurrent_calls = static_cast<int>(*max_calls);
+    }
+    t.max_calls_per_second = row.opt_double(25);
     return t;
 }
 
@@ -189,7 +198,8 @@ Status SqliteStore::create_trunk(const SipTrunk& t) {
                        encode_strings(t.allowed_addresses), encode_strings(t.numbers),
                        t.transfer_method, encode_headers(t.headers), t.inbound_username,
                        t.inbound_password_sealed, t.is_active, t.created_at, t.updated_at,
-                       t.country_code);
+                       t.country_code, t.from_user, t.auth_username, t.send_pai,
+                       t.max_concurrent_calls, t.max_calls_per_second);
         if (auto done = stmt->run("create sip trunk"); !done) {
             return insert_error(done.error(), "a sip trunk");
         }
@@ -231,7 +241,8 @@ Status SqliteStore::update_trunk(const SipTrunk& t) {
                        t.transport, t.auth_type, t.caller_id, encode_strings(t.allowed_addresses),
                        encode_strings(t.numbers), t.transfer_method, encode_headers(t.headers),
                        t.inbound_username, t.inbound_password_sealed, t.is_active, t.updated_at,
-                       t.country_code, t.org_id, t.id);
+                       t.country_code, t.from_user, t.auth_username, t.send_pai,
+                       t.max_concurrent_calls, t.max_calls_per_second, t.org_id, t.id);
         return run_on_one_row(*stmt, "update sip trunk", "sip trunk");
     });
 }

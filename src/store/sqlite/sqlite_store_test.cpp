@@ -55,6 +55,12 @@ void expect_same(const SipTrunk& a, const SipTrunk& b) {
     EXPECT_EQ(a.headers, b.headers);
     EXPECT_EQ(a.inbound_username, b.inbound_username);
     EXPECT_EQ(a.inbound_password_sealed, b.inbound_password_sealed);
+    EXPECT_EQ(a.country_code, b.country_code);
+    EXPECT_EQ(a.from_user, b.from_user);
+    EXPECT_EQ(a.auth_username, b.auth_username);
+    EXPECT_EQ(a.send_pai, b.send_pai);
+    EXPECT_EQ(a.max_concurrent_calls, b.max_concurrent_calls);
+    EXPECT_EQ(a.max_calls_per_second, b.max_calls_per_second);
     EXPECT_EQ(a.is_active, b.is_active);
     EXPECT_EQ(a.created_at, b.created_at);
     EXPECT_EQ(a.updated_at, b.updated_at);
@@ -126,6 +132,12 @@ SipTrunk full_trunk(std::string id, std::string org) {
     t.headers = {{"X-Tenant", "acme"}, {"X-Quote", "say \"hi\"\n"}};
     t.inbound_username = "in-user";
     t.inbound_password_sealed = "tlsb1:abcd1234:aW4=";
+    t.country_code = "31";
+    t.from_user = "acme+main";
+    t.auth_username = "acme-auth";
+    t.send_pai = true;
+    t.max_concurrent_calls = 30;
+    t.max_calls_per_second = 2.5;
     t.is_active = false;
     t.created_at = kT0;
     t.updated_at = "2025-01-02T00:00:00.000Z";
@@ -583,6 +595,55 @@ TEST_F(SqliteStoreTest, MigrationsAreIdempotentAndDataPersists) {
     reopen();
     expect_same(store_->get_trunk(kOrgA, "t1").value(), full_trunk("t1", kOrgA));
     EXPECT_EQ(store_->list_organizations().value().size(), 2u);
+}
+
+// A database made by the build before migration 9 (outbound trunk fields) opens, and its trunks
+// read back with the defaults: From user = caller ID, digest username = username, no PAI, no pacing.
+TEST_F(SqliteStoreTest, MigrationNineGivesExistingTrunksTheOutboundDefaults) {
+    store_.reset();
+    const fs::path old_file = dir_.path() / "v8" / "trunkline.db";
+    fs::create_directories(old_file.parent_path());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_file.c_str(), &db), SQLITE_OK);
+    const auto run = [db](const std::string& sql) {
+        char* message = nullptr;
+        const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+        EXPECT_EQ(rc, SQLITE_OK) << (message ? message : "") << "\n" << sql;
+        sqlite3_free(message);
+    };
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY NOT NULL,"
+        " applied_at TEXT NOT NULL)");
+    const auto migrations = detail::sqlite_migrations();
+    ASSERT_GE(migrations.size(), 9u);
+    for (int v = 1; v <= 8; ++v) {
+        run(std::string(migrations[static_cast<std::size_t>(v - 1)]));
+        run("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 'x')");
+    }
+    run("INSERT INTO organizations (id, name, created_at) VALUES ('org-a', 'Org A', 'x')");
+    run("INSERT INTO sip_trunks (id, org_id, name, host, port, username, direction, transport,"
+        " auth_type, transfer_method, is_active, created_at, updated_at) VALUES ('t-old', 'org-a',"
+        " 'old', 'sip.example.com', 5060, 'user', 'outbound', 'udp', 'digest', 'bridge', 1,"
+        " 'x', 'x')");
+    sqlite3_close(db);
+
+    auto opened = open_sqlite_store(old_file);
+    ASSERT_TRUE(opened) << opened.error().message;
+    EXPECT_EQ((*opened)->schema_version(), static_cast<int>(migrations.size()));
+    const auto trunk = (*opened)->get_trunk("org-a", "t-old");
+    ASSERT_TRUE(trunk) << trunk.error().message;
+    EXPECT_EQ(trunk->username, "user");
+    EXPECT_FALSE(trunk->from_user);
+    EXPECT_FALSE(trunk->auth_username);
+    EXPECT_FALSE(trunk->send_pai);
+    EXPECT_FALSE(trunk->max_concurrent_calls);
+    EXPECT_FALSE(trunk->max_calls_per_second);
+    // And the new columns take values.
+    auto changed = *trunk;
+    changed.max_calls_per_second = 0.1;
+    changed.max_concurrent_calls = 10000;
+    changed.send_pai = true;
+    ASSERT_TRUE((*opened)->update_trunk(changed));
+    expect_same((*opened)->get_trunk("org-a", "t-old").value(), changed);
 }
 
 TEST_F(SqliteStoreTest, OpeningANewerSchemaFailsClearly) {
