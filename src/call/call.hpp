@@ -41,6 +41,8 @@ public:
     Call(CallManager& manager, OutboundCallRequest request);
     // `pace_delay`: the trunk's max_calls_per_second holds the INVITE back this long ("queued").
     void dial(std::chrono::milliseconds pace_delay);
+    // Leases the RTP ports and stores the call record ("dialing" or "queued"); before dial().
+    Status prepare_outbound(std::chrono::milliseconds pace_delay);
 
     // Each posts to the call's strand.
     void start();

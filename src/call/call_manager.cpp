@@ -221,6 +221,10 @@ Result<std::string> CallManager::dial(OutboundCallRequest request) {
     if (!wait) return wait.error();
     calls_total_.inc();
     auto call = std::make_shared<Call>(*this, std::move(request));
+    if (auto st = call->prepare_outbound(*wait); !st) {
+        outbound_ended(*call);
+        return st.error();
+    }
     register_call(call);
     call->dial(*wait);
     return call->id();

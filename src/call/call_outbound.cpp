@@ -80,47 +80,44 @@ Result<sip::OutboundInvite> Call::outbound_invite() {
     return invite;
 }
 
+Status Call::prepare_outbound(std::chrono::milliseconds pace_delay) {
+    // Before anything is posted: the record exists when the API answers with its id.
+    Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        // Our offer names the port before the session binds it: skip pairs another process holds.
+        lease = manager_.ports_->acquire();
+        if (!lease) break;
+        if (media::pair_bindable(manager_.config_.media_bind_ip, lease->rtp_port())) break;
+        lease = make_error(Errc::kUnavailable, "no free RTP port pair");
+    }
+    if (!lease) return lease.error();
+    local_media_.address = manager_.config_.media_public_ip;
+    local_media_.port = lease->rtp_port();
+    local_media_.session_id = static_cast<std::uint64_t>(
+        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
+    local_media_.session_version = local_media_.session_id;
+
+    store::Call record;
+    record.id = id_;
+    record.org_id = org_id_;
+    record.direction = "outbound";
+    record.status = pace_delay.count() > 0 ? "queued" : "dialing";
+    record.caller_phone = route_->dialled;  // the customer, as in inbound calls
+    record.assistant_phone = caller_id_of(*route_);
+    if (!route_->assistant.id.empty()) record.assistant_id = route_->assistant.id;
+    if (route_->number) record.number_id = route_->number->id;
+    record.trunk_id = route_->trunk.id;
+    record.sip_call_id = id_;
+    record.created_at = record.updated_at = now_iso8601();
+    if (auto st = manager_.store_.create_call(record); !st) return st.error();
+    record_ = std::move(record);
+    outbound_lease_ = std::move(*lease);
+    manager_.rtp_ports_.add(2);
+    return {};
+}
+
 void Call::dial(std::chrono::milliseconds pace_delay) {
     asio::post(strand_, [self = shared_from_this(), pace_delay] {
-        auto& manager = self->manager_;
-        // Our offer names the port before the session binds it: skip pairs another process holds.
-        Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-        for (int attempt = 0; attempt < 4; ++attempt) {
-            lease = manager.ports_->acquire();
-            if (!lease) break;
-            if (media::pair_bindable(manager.config_.media_bind_ip, lease->rtp_port())) break;
-            lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-        }
-        auto& local = self->local_media_;
-        local.address = manager.config_.media_public_ip;
-        local.session_id = static_cast<std::uint64_t>(
-            std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
-        local.session_version = local.session_id;
-
-        store::Call record;
-        record.id = self->id_;
-        record.org_id = self->org_id_;
-        record.direction = "outbound";
-        record.status = pace_delay.count() > 0 ? "queued" : "dialing";
-        record.caller_phone = self->route_->dialled;  // the customer, as in inbound calls
-        record.assistant_phone = caller_id_of(*self->route_);
-        if (!self->route_->assistant.id.empty()) record.assistant_id = self->route_->assistant.id;
-        if (self->route_->number) record.number_id = self->route_->number->id;
-        record.trunk_id = self->route_->trunk.id;
-        record.sip_call_id = self->id_;
-        record.created_at = record.updated_at = now_iso8601();
-        if (auto st = manager.store_.create_call(record); !st) {
-            spdlog::error("[call={}] cannot store the call: {}", self->id_, st.error().message);
-            self->state_ = State::kEnded;
-            manager.outbound_ended(*self);
-            manager.forget(*self);
-            return;
-        }
-        self->record_ = std::move(record);
-        if (!lease) return self->finish("failed", "failed", "no free RTP port pair");
-        local.port = lease->rtp_port();
-        self->outbound_lease_ = std::move(*lease);
-        manager.rtp_ports_.add(2);
         if (pace_delay.count() <= 0) return self->send_outbound_invite();
         // The trunk's max_calls_per_second: this call's turn comes a little later.
         self->ring_timer_ = std::make_unique<asio::steady_timer>(self->strand_, pace_delay);

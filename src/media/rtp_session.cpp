@@ -91,6 +91,12 @@ struct RtpSession::Impl {
 
     DtmfReceiver dtmf;
     DtmfSender dtmf_sender;
+    // Far-end silence (silence suppression, a stream that ended): after kSilentTicks ticks
+    // without a packet, on_audio gets silent frames on our clock (see rtp_session.hpp).
+    bool packet_since_tick = false;
+    int ticks_without_packet = 0;
+    static constexpr int kSilentTicks = 3;
+    std::array<std::int16_t, kSamplesPerFrame> silence{};
     SampleRelay relayed;  // written by the other leg's strand (see relay())
     Clock::time_point last_received;
     bool inactivity_fired = false;
@@ -210,12 +216,24 @@ struct RtpSession::Impl {
         }
         timestamp += kSamplesPerFrame;
         next_send += kFrameInterval;
+        conceal_silence();
+        if (closed) return;
         if (playout_pending && queue.empty()) {
             playout_pending = false;
             if (!stopped.load() && callbacks.on_playout_done) callbacks.on_playout_done();
             if (closed) return;
         }
         arm_send();
+    }
+
+    void conceal_silence() {
+        if (!receiving() || !rtp_latched) return;  // nothing heard yet, or on hold: no listener time
+        if (std::exchange(packet_since_tick, false)) {
+            ticks_without_packet = 0;
+            return;
+        }
+        if (++ticks_without_packet < kSilentTicks) return;  // jitter, not silence
+        if (!stopped.load() && callbacks.on_audio) callbacks.on_audio(silence);
     }
 
     // Fills `frame` from the play queue (across buffer boundaries), padding with silence.
@@ -320,6 +338,7 @@ struct RtpSession::Impl {
         bump(packets_received);
         bump(bytes_received, datagram.size());
         last_received = Clock::now();
+        packet_since_tick = true;
 
         if (is_event) {
             if (const auto digit = dtmf.on_packet(packet->header.timestamp, packet->payload)) {

@@ -12,7 +12,10 @@
 // only weak references). The io_context must outlive the session.
 // Hot path: no allocation, lock or log per packet.
 //
-// Behaviour worth knowing: while the negotiated direction does not let us send (hold), the
+// Behaviour worth knowing: when the far end stops sending while we are receiving (silence
+// suppression, a recording that ended), on_audio gets a silent frame every 20 ms on our own clock
+// from the third tick without a packet, so a listener that counts frames (turn-taking) still sees
+// the caller's silence; jitter shorter than that inserts nothing. While the negotiated direction does not let us send (hold), the
 // play queue is still consumed in real time and on_playout_done still fires; flush() does not
 // fire on_playout_done. The first valid RTP packet (right PT) latches the destination; later
 // packets from another address are dropped until update() brings a new remote address. An SSRC

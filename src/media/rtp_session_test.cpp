@@ -296,7 +296,7 @@ TEST_F(RtpSessionTest, LatchesToTheAddressThePeerSendsFrom) {
     RtpSession::Callbacks callbacks;
     callbacks.on_audio = [&](std::span<const std::int16_t> pcm) {
         std::lock_guard lock(mutex);
-        received.assign(pcm.begin(), pcm.end());
+        if (received.empty()) received.assign(pcm.begin(), pcm.end());  // the packet, not silence
     };
     auto session = make(audio_to(advertised, far_rtcp), std::move(callbacks));
     ASSERT_TRUE(session);
@@ -330,6 +330,32 @@ TEST_F(RtpSessionTest, LatchesToTheAddressThePeerSendsFrom) {
     EXPECT_EQ(stats.latched, 1u);
     EXPECT_EQ(stats.packets_received, 1u);
     EXPECT_EQ(stats.bytes_received, 172u);
+}
+
+TEST_F(RtpSessionTest, FarEndSilenceReachesOnAudioAsSilentFramesOnOurClock) {
+    FarEnd far, far_rtcp;
+    std::atomic<int> frames{0};
+    std::atomic<int> silent{0};
+    RtpSession::Callbacks callbacks;
+    callbacks.on_audio = [&](std::span<const std::int16_t> pcm) {
+        ++frames;
+        if (std::all_of(pcm.begin(), pcm.end(), [](auto s) { return s == 0; })) ++silent;
+    };
+    auto session = make(audio_to(far, far_rtcp), std::move(callbacks));
+    ASSERT_TRUE(session);
+    session->start();
+    EXPECT_FALSE(eventually([&] { return frames.load() > 0; }, 300ms))
+        << "nothing heard yet: no frames invented";
+    const std::vector<std::uint8_t> tone(160, 0x10);
+    for (std::uint16_t i = 0; i < 3; ++i) {
+        far.send_to(rtp_packet(0, i, i * 160u, tone), session->local_port());
+        std::this_thread::sleep_for(20ms);
+    }
+    // The far end went quiet (silence suppression): about 50 silent frames a second follow.
+    std::this_thread::sleep_for(1000ms);
+    EXPECT_GE(silent.load(), 35);
+    EXPECT_LE(silent.load(), 55);
+    EXPECT_EQ(frames.load() - silent.load(), 3);
 }
 
 TEST_F(RtpSessionTest, InvalidPacketsAreDroppedAndCounted) {

@@ -71,13 +71,6 @@ struct SipTrunk {
     std::optional<std::string> inbound_password_sealed;
     // Country calling code ("31") for national numbers this trunk delivers ("0850835037").
     std::optional<std::string> country_code;
-    // Outbound (issue 7): From user (default: the caller ID), digest username when it differs
-    // from `username`, P-Asserted-Identity on/off, and the carrier's limits (none: unlimited).
-    std::optional<std::string> from_user;
-    std::optional<std::string> auth_username;
-    bool send_pai = false;
-    std::optional<int> max_concurrent_calls;
-    std::optional<double> max_calls_per_second;
     bool is_active = true;
     std::string created_at;
     std::string updated_at;
