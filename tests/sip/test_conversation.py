@@ -179,14 +179,36 @@ class FakeChatServer(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         self.requests = []
+        self.tool_calls = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path.endswith("/audio/transcriptions"):  # multipart: the caller's WAV
+                    text = json.dumps({"text": "where is my order"}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text)
+                    return
+                body = json.loads(raw)
                 outer.requests.append((dict(self.headers), body))
+                if self.path.endswith("/tools"):
+                    # The customer's tool server (tool-calls webhook, api-contract.md §5.5).
+                    call = body["message"]["tool_call_list"][0]
+                    outer.tool_calls.append(body)
+                    text = json.dumps({"results": [{"tool_call_id": call["id"],
+                                                    "result": "order A17 shipped on Monday"}]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text)
+                    return
                 if self.path.endswith("/audio/speech"):
                     # The "voice": a 600 Hz tone as long as the text, so the caller can tell it
                     # from espeak-ng by its frequency.
@@ -212,7 +234,16 @@ class FakeChatServer(http.server.ThreadingHTTPServer):
                     event({"id": "c1", "object": "chat.completion.chunk", "model": "fake",
                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-                if "sales" in last.get("content", "") and body["messages"][-1]["role"] == "user":
+                if body["messages"][-1]["role"] == "tool":
+                    chunk({"role": "assistant",
+                           "content": "Your order shipped on Monday."}, "stop")
+                elif "order" in last.get("content", "") and body["messages"][-1]["role"] == "user":
+                    args = json.dumps({"order": "A17"})
+                    chunk({"tool_calls": [{"index": 0, "id": "call_7", "type": "function",
+                                           "function": {"name": "lookup_order",
+                                                        "arguments": args}}]})
+                    chunk({}, "tool_calls")
+                elif "sales" in last.get("content", "") and body["messages"][-1]["role"] == "user":
                     destination = json.dumps({"destination": outer.sales_uri})
                     chunk({"role": "assistant", "content": "One moment."})
                     chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
@@ -340,6 +371,59 @@ class TestNetworkVoiceAndSilence(SipServerTestCase):
         pcm = uac.pcm()
         self.assertGreater(tone_share(pcm[:16000], 600), 0.5,
                            "the greeting was not the network voice")
+        self.assertGaugesReturnToZero()
+
+
+class TestFunctionToolWebhook(SipServerTestCase):
+    """The model calls a function tool with a url: Trunkline posts the tool-calls webhook there,
+    feeds the result back, and the model's answer is spoken (network STT, LLM and tool server all
+    faked on loopback, speaking their real wire formats)."""
+
+    @classmethod
+    def setUpServer(cls):
+        cls.chat = FakeChatServer()
+        cls.chat.sales_uri = "sip:nobody@127.0.0.1:9"
+        super().setUpServer()
+        base = f"http://127.0.0.1:{cls.chat.server_address[1]}"
+        r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}", {
+            "first_message": "Hello.",
+            "stt_config": {"provider": "openai_compatible", "model": "fake-stt",
+                           "base_url": base + "/v1"},
+            "llm_config": {"provider": "openai_compatible", "model": "fake-model",
+                           "base_url": base + "/v1",
+                           "tools": [{"type": "function", "url": base + "/tools",
+                                      "function": {"name": "lookup_order",
+                                                   "description": "Finds an order",
+                                                   "parameters": {"type": "object", "properties": {
+                                                       "order": {"type": "string"}}}}}]}})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.chat.shutdown()
+        super().tearDownClass()
+
+    def test_tool_result_reaches_the_model_and_its_answer_is_spoken(self):
+        before = {c["id"] for c in self.calls()}
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        self.assertEqual(uac.call(9, say=(3.0, speech("where is my order"))), 200)
+        uac.close()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
+                                           and c["status"] == "ended"), None), what="the end")
+        call = self.server.api("GET", f"/calls/{call['id']}").body
+        self.assertEqual(len(self.chat.tool_calls), 1, call["events"])
+        sent = self.chat.tool_calls[0]["message"]
+        self.assertEqual(sent["type"], "tool-calls")
+        self.assertEqual(sent["tool_call_list"][0]["function"],
+                         {"name": "lookup_order", "arguments": {"order": "A17"}})
+        second = [b for _, b in self.chat.requests if "messages" in b][-1]
+        tool_message = next(m for m in second["messages"] if m["role"] == "tool")
+        self.assertEqual(tool_message["content"], "order A17 shipped on Monday")
+        self.assertEqual(tool_message["tool_call_id"], "call_7")
+        said = [e["data"]["text"] for e in call["events"] if e["type"] == "conversation.assistant"]
+        self.assertIn("Your order shipped on Monday.", said)
+        self.assertEqual(call["messages"][-1],
+                         {"role": "assistant", "content": "Your order shipped on Monday."})
         self.assertGaugesReturnToZero()
 
 

@@ -166,7 +166,8 @@ void Conversation::transcribe(const TurnEvent& event) {
                         "conversation.stt_error",
                         json::serialize(json::object{{"error", text.error().message}}));
                     self->actions_.report_words(turn, 0);
-                    self->arm_silence();
+                    // Never silent: the caller learns that they were not understood.
+                    self->speak_sentence("Sorry, I could not hear that. Could you say it again?");
                     return;
                 }
                 self->on_user_text(turn, std::move(*text));
