@@ -34,7 +34,14 @@ Result<DemoSetup> ensure_demo(store::Store& store) {
         assistant.name = "Demo Assistant";
         assistant.config_json =
             R"({"first_message":"Welcome to Acme support, how can I help you?",)"
-            R"("tts_config":{"language":"en"}})";
+            R"("end_call_message":"Thank you for calling Acme. Goodbye.",)"
+            R"("tts_config":{"language":"en"},)"
+            // Converses with no network: scripted rules, PocketSphinx listening for their words.
+            R"("llm_config":{"provider":"scripted","tools":[{"type":"end_call"}],"rules":[)"
+            R"({"when":["sales","support"],"reply":"I can help with that. )"
+            R"(Say goodbye when you are done."},)"
+            R"({"when":["goodbye"],"tool":{"name":"end_call"}}],)"
+            R"("default_reply":"In this demo I understand sales, and goodbye."}})";
         assistant.created_at = assistant.updated_at = now;
         if (auto st = store.create_assistant(assistant); !st) return st.error();
         store::PhoneNumber number;
@@ -63,6 +70,11 @@ Call the demo assistant ({number}) with the built-in test phone and hear its gre
 
     ./build/src/app/trunkline call sip:{number}@{host_port} --record /tmp/greeting.wav --duration 6
     aplay /tmp/greeting.wav    # or: play /tmp/greeting.wav (sox)
+
+Talk to it (it converses offline: ask for sales, or say "goodbye" and it hangs up):
+
+    espeak-ng -v en-us+klatt4 -w /tmp/say.wav "I want to talk to sales please"
+    ./build/src/app/trunkline call sip:{number}@{host_port} --play /tmp/say.wav --record /tmp/answer.wav --duration 12
 
 Try the API:
     curl -s {base}/health
