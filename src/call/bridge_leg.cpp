@@ -18,15 +18,7 @@ BridgeLeg::~BridgeLeg() {
 
 Result<sip::DialogId> BridgeLeg::dial(BridgeTarget target,
                                       const std::function<void(sip::DialogId)>& before_send) {
-    // The offer names the port before the session binds it (at the answer): skip pairs another
-    // process holds now, as the caller's leg does.
-    Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        lease = ports_->acquire();
-        if (!lease) break;
-        if (media::pair_bindable(media_.bind_ip, lease->rtp_port())) break;
-        lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-    }
+    auto lease = media::acquire_bindable(*ports_, media_.bind_ip);
     if (!lease) return lease.error();
     local_.address = media_.public_ip;
     local_.port = lease->rtp_port();

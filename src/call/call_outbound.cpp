@@ -82,14 +82,7 @@ Result<sip::OutboundInvite> Call::outbound_invite() {
 
 Status Call::prepare_outbound(std::chrono::milliseconds pace_delay) {
     // Before anything is posted: the record exists when the API answers with its id.
-    Result<media::PortLease> lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        // Our offer names the port before the session binds it: skip pairs another process holds.
-        lease = manager_.ports_->acquire();
-        if (!lease) break;
-        if (media::pair_bindable(manager_.config_.media_bind_ip, lease->rtp_port())) break;
-        lease = make_error(Errc::kUnavailable, "no free RTP port pair");
-    }
+    auto lease = media::acquire_bindable(*manager_.ports_, manager_.config_.media_bind_ip);
     if (!lease) return lease.error();
     local_media_.address = manager_.config_.media_public_ip;
     local_media_.port = lease->rtp_port();

@@ -87,4 +87,13 @@ bool pair_bindable(const std::string& ip, int rtp_port) {
     return !ec;
 }
 
+Result<PortLease> acquire_bindable(PortPool& pool, const std::string& ip, int attempts) {
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        auto lease = pool.acquire();
+        if (!lease) return lease.error();
+        if (pair_bindable(ip, lease->rtp_port())) return lease;
+    }
+    return make_error(Errc::kUnavailable, "no free RTP port pair");
+}
+
 }  // namespace tl::media

@@ -60,4 +60,8 @@ private:
     int in_use_ = 0;
 };
 
+// A leased pair that is bindable now, for an SDP that names the port before the session binds
+// it (an outbound offer): skips up to `attempts` pairs another process holds.
+Result<PortLease> acquire_bindable(PortPool& pool, const std::string& ip, int attempts = 4);
+
 }  // namespace tl::media
