@@ -10,6 +10,7 @@
 #include "sip/inbound_router.hpp"
 #include "sip/sip_types.hpp"
 #include "store/records.hpp"
+#include "webhook/sync_request.hpp"
 #include "voice/conversation/conversation.hpp"
 #include "voice/text_to_speech.hpp"
 
@@ -139,6 +140,8 @@ private:
     void finish(std::string status, std::string end_reason, std::string error = {});
     // Stores the record and, in the same transaction, the webhook events it causes.
     void save_with_events(std::initializer_list<std::string_view> events);
+    // A webhook the call waits on (assistant-request, tool-calls); `done` runs on the strand.
+    void send_webhook(webhook::SyncWebhook hook, std::function<void(Result<boost::json::value>)> done);
     std::string assistant_language() const;
     // The assistant's speech service (network TTS) or the server's espeak-ng; chosen once.
     voice::SpeechService& speech();

@@ -11,7 +11,6 @@
 #include "webhook/payloads.hpp"
 #include "webhook/sync_request.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -90,20 +89,9 @@ void Call::request_assistant(const WebhookTarget& target) {
         hook.secret = std::move(*secret);
     }
     record_event("webhook.assistant_request", "{}");
-    asio::co_spawn(
-        manager_.hooks_strand_,
-        [&client = manager_.hooks_client_,
-         hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
-            co_return co_await webhook::send_sync(client, std::move(hook));
-        },
-        [weak = weak_from_this()](std::exception_ptr failure, Result<json::value> answer) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (failure) answer = make_error(Errc::kInternal, "assistant-request failed");
-            asio::post(self->strand_, [self, answer = std::move(answer)]() mutable {
-                self->on_assistant_answer(std::move(answer));
-            });
-        });
+    send_webhook(std::move(hook), [self = shared_from_this()](Result<json::value> answer) {
+        self->on_assistant_answer(std::move(answer));
+    });
 }
 
 void Call::on_assistant_answer(Result<json::value> answer) {

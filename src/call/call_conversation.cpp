@@ -9,7 +9,6 @@
 #include "net/http_client.hpp"
 #include "webhook/sync_request.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -181,23 +180,11 @@ void Call::call_function(const voice::ConfiguredTool& tool,
                                 now_iso8601()};
     hook.body = webhook::tool_calls_payload(source, {{call.id, call.name, call.arguments}});
     record_event("webhook.tool_call", json::serialize(json::object{{"name", call.name}}));
-    asio::co_spawn(
-        manager_.hooks_strand_,
-        [&client = manager_.hooks_client_,
-         hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
-            co_return co_await webhook::send_sync(client, std::move(hook));
-        },
-        [weak = weak_from_this(), id = call.id, done = std::move(done)](
-            std::exception_ptr failure, Result<json::value> answer) mutable {
-            auto self = weak.lock();
-            if (!self) return;
-            if (failure) answer = make_error(Errc::kInternal, "tool-calls failed");
-            Result<std::string> result = answer ? webhook::parse_tool_call_answer(*answer, id)
-                                                : Result<std::string>(answer.error());
-            asio::post(self->strand_, [done = std::move(done), result = std::move(result)]() mutable {
-                done(std::move(result));
-            });
-        });
+    send_webhook(std::move(hook), [id = call.id, done = std::move(done)](
+                                      Result<json::value> answer) mutable {
+        done(answer ? webhook::parse_tool_call_answer(*answer, id)
+                    : Result<std::string>(answer.error()));
+    });
 }
 
 }  // namespace tl::call

@@ -124,30 +124,24 @@ void Call::dial(std::chrono::milliseconds pace_delay) {
 }
 
 void Call::send_outbound_invite() {
-    auto& manager = manager_;
-    auto self = shared_from_this();
-    {
-        auto invite = self->outbound_invite();
-        if (!invite) return self->finish("failed", "failed", invite.error().message);
-        self->record_event("sip.invite", json::serialize(json::object{
-                                             {"direction", "outbound"},
-                                             {"uri", invite->request_uri},
-                                             {"from", invite->from_uri}}));
-        // Routable before the INVITE leaves (a fast answer would find nobody otherwise).
-        self->invite_.dialog = manager.stack_->invite(
-            std::move(*invite), [&manager, self](sip::DialogId id) {
-                manager.attach_outbound(id, self);
-            });
-        self->ring_timer_ = std::make_unique<asio::steady_timer>(
-            self->strand_, manager.config_.transfer_ring_timeout);
-        self->ring_timer_->async_wait([self](boost::system::error_code ec) {
-            if (ec || self->state_ != State::kRouting) return;
-            // Nobody answered: CANCEL (its 487 arrives after we are done).
-            self->manager_.stack_->bye(self->invite_.dialog);
-            self->record_event("sip.cancel", R"({"reason":"ring_timeout"})");
-            self->finish("ended", "no_answer");
+    auto invite = outbound_invite();
+    if (!invite) return finish("failed", "failed", invite.error().message);
+    record_event("sip.invite", json::serialize(json::object{{"direction", "outbound"},
+                                                            {"uri", invite->request_uri},
+                                                            {"from", invite->from_uri}}));
+    // Routable before the INVITE leaves (a fast answer would find nobody otherwise).
+    invite_.dialog = manager_.stack_->invite(
+        std::move(*invite), [this](sip::DialogId id) {
+            manager_.attach_outbound(id, shared_from_this());
         });
-    }
+    ring_timer_ = std::make_unique<asio::steady_timer>(strand_, manager_.config_.transfer_ring_timeout);
+    ring_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->state_ != State::kRouting) return;
+        // Nobody answered: CANCEL (its 487 arrives after we are done).
+        self->manager_.stack_->bye(self->invite_.dialog);
+        self->record_event("sip.cancel", R"({"reason":"ring_timeout"})");
+        self->finish("ended", "no_answer");
+    });
 }
 
 Status Call::start_outbound_media(const std::string& sdp) {

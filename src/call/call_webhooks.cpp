@@ -8,12 +8,17 @@
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "webhook/payloads.hpp"
+#include "webhook/sync_request.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace tl::call {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
@@ -45,6 +50,27 @@ bool wants(const json::value* events, std::string_view event) {
 }
 
 }  // namespace
+
+void Call::send_webhook(webhook::SyncWebhook hook, std::function<void(Result<json::value>)> done) {
+    // On the manager's webhook strand, never on the SIP thread or this call's strand; the
+    // answer comes back to the call's strand.
+    auto event = hook.event;
+    asio::co_spawn(
+        manager_.hooks_strand_,
+        [&client = manager_.hooks_client_,
+         hook = std::move(hook)]() mutable -> asio::awaitable<Result<json::value>> {
+            co_return co_await webhook::send_sync(client, std::move(hook));
+        },
+        [weak = weak_from_this(), event = std::move(event), done = std::move(done)](
+            std::exception_ptr failure, Result<json::value> answer) mutable {
+            auto self = weak.lock();
+            if (!self) return;
+            if (failure) answer = make_error(Errc::kInternal, event + " webhook failed");
+            asio::post(self->strand_, [done = std::move(done), answer = std::move(answer)]() mutable {
+                done(std::move(answer));
+            });
+        });
+}
 
 void Call::save_with_events(std::initializer_list<std::string_view> events) {
     if (!record_) return;

@@ -159,27 +159,19 @@ private:
         net::HttpRequest request;
         request.url = d.url;
         request.timeout = config_.request_timeout;
-        request.headers = {
-            {"Content-Type", "application/json"},
-            {"X-Webhook-Event", d.event},
-            {"X-Webhook-Timestamp", timestamp},
-            // HMS Sovereign's documented agent string (api-contract.md §5.1, where the docs'
-            // "User-Assistant" is a search-and-replace artefact), kept so receivers written
-            // against the HMS docs accept our requests unchanged.
-            {"User-Agent", "HMS-Sovereign/1.0"},
-        };
         bool sendable = true;
+        std::string secret;
         if (d.secret_sealed) {
-            auto secret = secrets_.unseal(*d.secret_sealed);
-            if (!secret) {
+            auto unsealed = secrets_.unseal(*d.secret_sealed);
+            if (!unsealed) {
                 // A master key that cannot open the secret will not open it later either.
                 record_dead(d, std::nullopt, "cannot unseal the webhook secret");
                 sendable = false;
             } else {
-                request.headers.emplace_back("X-Webhook-Signature",
-                                             sign(*secret, timestamp, d.payload_json));
+                secret = std::move(*unsealed);
             }
         }
+        request.headers = webhook_headers(d.event, timestamp, secret, d.payload_json);
         if (sendable) {
             request.body = d.payload_json;
             auto result = co_await client_.post(std::move(request));

@@ -39,4 +39,21 @@ bool verify(std::string_view secret,
     return sodium_memcmp(expected.data(), signature_header.data(), expected.size()) == 0;
 }
 
+std::vector<std::pair<std::string, std::string>> webhook_headers(std::string_view event,
+                                                                 std::string_view timestamp,
+                                                                 std::string_view secret,
+                                                                 std::string_view body) {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Content-Type", "application/json"},
+        {"X-Webhook-Event", std::string(event)},
+        {"X-Webhook-Timestamp", std::string(timestamp)},
+        // HMS Sovereign's documented agent string (api-contract.md §5.1, where the docs'
+        // "User-Assistant" is a search-and-replace artefact), kept so receivers written against
+        // the HMS docs accept our requests unchanged.
+        {"User-Agent", "HMS-Sovereign/1.0"},
+    };
+    if (!secret.empty()) headers.emplace_back("X-Webhook-Signature", sign(secret, timestamp, body));
+    return headers;
+}
+
 }  // namespace tl::webhook

@@ -18,15 +18,7 @@ boost::asio::awaitable<Result<json::value>> send_sync(net::HttpClient& client, S
     net::HttpRequest request;
     request.url = hook.url;
     request.timeout = hook.timeout;
-    request.headers = {
-        {"Content-Type", "application/json"},
-        {"X-Webhook-Event", hook.event},
-        {"X-Webhook-Timestamp", timestamp},
-        {"User-Agent", "HMS-Sovereign/1.0"},  // as the outbox sends it (dispatcher.cpp)
-    };
-    if (!hook.secret.empty()) {
-        request.headers.emplace_back("X-Webhook-Signature", sign(hook.secret, timestamp, hook.body));
-    }
+    request.headers = webhook_headers(hook.event, timestamp, hook.secret, hook.body);
     request.body = std::move(hook.body);
     auto result = co_await client.post(std::move(request));
     if (!result) {
