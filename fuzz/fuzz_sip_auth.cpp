@@ -4,7 +4,7 @@
 // the rest is the dialled number; an input without a newline goes to both whole.
 //
 // Invariants: a parsed digest has username, nonce, uri and response, qop=auth comes with nc and
-// cnonce; the expected response is 32 (MD5) or 64 (SHA-256) lowercase hex digits whatever the
+// cnonce (nc 1-8 hex digits, equal to nonce_count); the expected response is 32 (MD5) or 64 (SHA-256) lowercase hex digits whatever the
 // parameters; no text passes NonceIssuer::check without the secret (while a nonce it issued
 // does); a normalised number, without or with a trunk country code, is E.164 and normalises to
 // itself, and a country code changes only numbers that were not E.164 without it.
@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -92,7 +93,12 @@ void check_authorization(std::string_view header, std::string_view text) {
     std::string qop = c.qop;
     for (auto& ch : qop) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     TL_FUZZ_CHECK(qop.empty() || qop == "auth", text);
-    if (!c.qop.empty()) TL_FUZZ_CHECK(!c.nc.empty() && !c.cnonce.empty(), text);
+    if (!c.qop.empty()) {
+        TL_FUZZ_CHECK(!c.nc.empty() && !c.cnonce.empty(), text);
+        // The count replay protection compares is the hex nc the response hashed.
+        TL_FUZZ_CHECK(c.nc.size() <= 8 && std::strtoul(c.nc.c_str(), nullptr, 16) == c.nonce_count,
+                      text);
+    }
 
     check_nonce(c.nonce, text);
     check_response_shape(c, "FUZZSECRET-password", "INVITE", text);

@@ -92,6 +92,12 @@ void check_hosts(std::string_view text) {
         TL_FUZZ_CHECK(no_control_chars_or_nul(text), text);
         const auto address = text.substr(0, text.find('/'));
         TL_FUZZ_CHECK(tl::is_ipv4(address) || tl::is_ipv6(address), text);
+        // Every range overlaps itself and its own network address (what trunk checks rely on).
+        TL_FUZZ_CHECK(tl::cidrs_overlap(text, text), text);
+        TL_FUZZ_CHECK(tl::cidrs_overlap(text, address), text);
+    } else {
+        TL_FUZZ_CHECK(!tl::cidrs_overlap(text, "0.0.0.0/0") && !tl::cidrs_overlap("::/0", text),
+                      text);
     }
 }
 

@@ -20,6 +20,7 @@ constexpr std::array kErrorTable = {
     ErrorInfo{Errc::kNotFound, "not_found", 404, "Not found", 404},
     ErrorInfo{Errc::kMethodNotAllowed, "method_not_allowed", 405, "Method not allowed", 405},
     ErrorInfo{Errc::kConflict, "conflict", 409, "Conflict", 409},
+    ErrorInfo{Errc::kAddressInUse, "address_in_use", 409, "Address in use", 409},
     ErrorInfo{Errc::kRateLimited, "rate_limit_exceeded", 429, "Too many requests", 503},
     ErrorInfo{Errc::kCallNotActive, "call_not_active", 400, "Call not active", 481},
     ErrorInfo{Errc::kInternal, "internal_error", 500, "Internal server error", 500},

@@ -24,6 +24,7 @@ enum class Errc {
     kNotFound,
     kMethodNotAllowed,
     kConflict,
+    kAddressInUse,  // an inbound trunk's addresses overlap another organization's
     kRateLimited,
     kCallNotActive,
     kInternal,

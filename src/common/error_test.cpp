@@ -37,6 +37,7 @@ TEST(ErrorTable, MapsToDocumentedStatuses) {
         {Errc::kApiKeyRevoked, "api_key_revoked", 401, 401},
         {Errc::kNotFound, "not_found", 404, 404},
         {Errc::kConflict, "conflict", 409, 409},
+        {Errc::kAddressInUse, "address_in_use", 409, 409},
         {Errc::kRateLimited, "rate_limit_exceeded", 429, 503},
         {Errc::kCallNotActive, "call_not_active", 400, 481},
         {Errc::kInternal, "internal_error", 500, 500},

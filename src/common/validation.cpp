@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <string>
@@ -130,6 +131,47 @@ bool cidr_contains(std::string_view cidr, std::string_view ip) {
         if ((net[byte] & mask) != (addr[byte] & mask)) return false;
     }
     return true;
+}
+
+std::optional<IpNetwork> parse_ip_network(std::string_view cidr) {
+    if (!is_cidr(cidr)) return std::nullopt;
+    const auto slash = cidr.find('/');
+    const std::string address(cidr.substr(0, slash));
+    IpNetwork network;
+    const bool v4 = is_ipv4(address);
+    if (v4) {
+        network.address[10] = network.address[11] = 0xff;
+        if (inet_pton(AF_INET, address.c_str(), network.address.data() + 12) != 1) {
+            return std::nullopt;
+        }
+    } else if (inet_pton(AF_INET6, address.c_str(), network.address.data()) != 1) {
+        return std::nullopt;
+    }
+    int bits = v4 ? 32 : 128;
+    if (slash != std::string_view::npos) {
+        const auto prefix = cidr.substr(slash + 1);
+        std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);  // is_cidr checked it
+    }
+    network.prefix = v4 ? bits + 96 : bits;
+    return network;
+}
+
+bool networks_overlap(const IpNetwork& a, const IpNetwork& b) {
+    // Two prefixes either nest or are disjoint: they overlap exactly when they agree on the
+    // bits of the shorter one.
+    const int bits = std::min(a.prefix, b.prefix);
+    for (int i = 0; i < bits; ++i) {
+        const int byte = i / 8;
+        const int mask = 0x80 >> (i % 8);
+        if ((a.address[byte] & mask) != (b.address[byte] & mask)) return false;
+    }
+    return true;
+}
+
+bool cidrs_overlap(std::string_view a, std::string_view b) {
+    const auto first = parse_ip_network(a);
+    const auto second = parse_ip_network(b);
+    return first && second && networks_overlap(*first, *second);
 }
 
 bool is_sip_token(std::string_view text) {

@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,23 @@ bool is_cidr(std::string_view text);
 
 // True when `ip` (IPv4 or IPv6 text) lies within `cidr` (address with optional /prefix).
 bool cidr_contains(std::string_view cidr, std::string_view ip);
+
+// An address range in IPv6 form: IPv4 is held IPv4-mapped (::ffff:a.b.c.d, RFC 4291 §2.5.5.2)
+// with its prefix plus 96, so that both families compare with one rule.
+struct IpNetwork {
+    std::array<unsigned char, 16> address{};  // host bits as written (not masked)
+    int prefix = 128;                         // 0-128
+};
+
+// Parses a CIDR as is_cidr() accepts it; a bare address is a /32 (IPv4) or /128 (IPv6).
+std::optional<IpNetwork> parse_ip_network(std::string_view cidr);
+
+// True when the two ranges share at least one address, i.e. the shorter prefix contains the
+// other's network. IPv4 ranges meet IPv6 ranges only inside ::ffff:0:0/96 (e.g. ::/0).
+bool networks_overlap(const IpNetwork& a, const IpNetwork& b);
+
+// networks_overlap() of two CIDR texts; false when either is not a CIDR.
+bool cidrs_overlap(std::string_view a, std::string_view b);
 
 // RFC 3261 §25.1 token, the form of a header name.
 bool is_sip_token(std::string_view text);

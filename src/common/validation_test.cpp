@@ -60,6 +60,46 @@ TEST(Validation, CidrContains) {
     EXPECT_FALSE(cidr_contains("garbage", "203.0.113.1"));
 }
 
+TEST(Validation, CidrsOverlap) {
+    struct Case {
+        std::string_view a, b;
+        bool overlap;
+    };
+    const Case cases[] = {
+        {"203.0.113.0/24", "203.0.113.0/24", true},     // the same range
+        {"203.0.113.0/24", "203.0.113.77", true},       // a bare address inside (a /32)
+        {"203.0.113.0/24", "203.0.113.128/25", true},   // a sub-range
+        {"203.0.0.0/16", "203.0.113.0/24", true},       // a super-range
+        {"203.0.113.0/24", "203.0.114.0/24", false},    // neighbours
+        {"203.0.113.0/25", "203.0.113.128/25", false},  // the two halves of a /24
+        {"203.0.113.7", "203.0.113.7", true},           // the same address
+        {"203.0.113.7", "203.0.113.8", false},
+        {"203.0.113.77/24", "203.0.113.1", true},  // host bits set in the network
+        {"0.0.0.0/0", "198.51.100.1", true},       // everything
+        {"10.0.0.0/8", "11.0.0.0/8", false},
+        {"2001:db8::/32", "2001:db8:1::/48", true},
+        {"2001:db8::/32", "2001:db9::/32", false},
+        {"2001:db8::1", "2001:db8::1/128", true},
+        {"2001:db8::1", "2001:db8::2", false},
+        {"::/0", "2001:db8::1", true},
+        {"2001:db8::/32", "203.0.113.0/24", false},      // the families do not meet...
+        {"::/0", "203.0.113.0/24", true},                // ...except in ::ffff:0:0/96
+        {"::ffff:203.0.113.9", "203.0.113.0/24", true},  // an IPv4-mapped address is IPv4
+        {"::ffff:0:0/96", "0.0.0.0/0", true},
+        {"garbage", "203.0.113.0/24", false},
+        {"203.0.113.0/33", "203.0.113.0/24", false},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(cidrs_overlap(c.a, c.b), c.overlap) << c.a << " vs " << c.b;
+        EXPECT_EQ(cidrs_overlap(c.b, c.a), c.overlap) << c.b << " vs " << c.a;  // symmetric
+    }
+    const auto v4 = parse_ip_network("203.0.113.0/24");
+    ASSERT_TRUE(v4);
+    EXPECT_EQ(v4->prefix, 120);
+    EXPECT_EQ(parse_ip_network("2001:db8::1")->prefix, 128);
+    EXPECT_FALSE(parse_ip_network("203.0.113.0/"));
+}
+
 TEST(Validation, SipUris) {
     struct Case {
         std::string_view text;

@@ -137,6 +137,13 @@ Result<DigestCredentials> parse_digest_authorization(std::string_view s) {
     if (!c.qop.empty()) {
         if (!iequals(c.qop, "auth")) return fail("only qop=auth is supported");
         if (c.nc.empty() || c.cnonce.empty()) return fail("qop=auth needs nc and cnonce");
+        // RFC 7616 §3.4 says exactly 8 hex digits; fewer are taken too (the hash uses the text
+        // as sent). The number is what replay protection compares.
+        const auto [end, ec] =
+            std::from_chars(c.nc.data(), c.nc.data() + c.nc.size(), c.nonce_count, 16);
+        if (c.nc.size() > 8 || ec != std::errc{} || end != c.nc.data() + c.nc.size()) {
+            return fail("nc must be 8 hex digits");
+        }
     }
     return c;
 }
@@ -162,10 +169,14 @@ bool digest_responses_equal(std::string_view a, std::string_view b) {
 }
 
 NonceIssuer::NonceIssuer(std::array<unsigned char, 32> secret, std::chrono::seconds lifetime)
-    : secret_(secret), lifetime_(lifetime) {}
+    : secret_(secret), lifetime_(lifetime) {
+    // Idempotent and thread-safe; needed before randombytes_buf draws salts. It fails only
+    // without a usable system RNG, and then start-up has failed already (the master key).
+    [[maybe_unused]] const int sodium = sodium_init();
+}
 
-std::string NonceIssuer::mac(std::string_view stamp, std::string_view source_ip) const {
-    const auto message = fmt::format("{}|{}", stamp, source_ip);
+std::string NonceIssuer::mac(std::string_view signed_part, std::string_view source_ip) const {
+    const auto message = fmt::format("{}|{}", signed_part, source_ip);
     unsigned char out[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state state;
     crypto_auth_hmacsha256_init(&state, secret_.data(), secret_.size());
@@ -180,17 +191,25 @@ std::string NonceIssuer::mac(std::string_view stamp, std::string_view source_ip)
 std::string NonceIssuer::issue(std::string_view source_ip, Clock::time_point now) const {
     const auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    const auto stamp = fmt::format("{:x}", seconds);
-    return stamp + "." + mac(stamp, source_ip);
+    unsigned char salt[8];
+    randombytes_buf(salt, sizeof salt);
+    char salt_hex[2 * sizeof salt + 1];
+    sodium_bin2hex(salt_hex, sizeof salt_hex, salt, sizeof salt);
+    const auto signed_part = fmt::format("{:x}.{}", seconds, salt_hex);
+    return signed_part + "." + mac(signed_part, source_ip);
 }
 
 NonceIssuer::Verdict NonceIssuer::check(std::string_view nonce,
                                         std::string_view source_ip,
                                         Clock::time_point now) const {
-    const auto dot = nonce.find('.');
+    // "<time>.<salt>.<mac>": the MAC covers everything before the last dot.
+    const auto last_dot = nonce.rfind('.');
+    if (last_dot == std::string_view::npos) return Verdict::kInvalid;
+    const auto signed_part = nonce.substr(0, last_dot);
+    const auto dot = signed_part.find('.');
     if (dot == std::string_view::npos || dot == 0 || dot > 16) return Verdict::kInvalid;
-    const auto stamp = nonce.substr(0, dot);
-    if (!digest_responses_equal(nonce.substr(dot + 1), mac(stamp, source_ip))) {
+    const auto stamp = signed_part.substr(0, dot);
+    if (!digest_responses_equal(nonce.substr(last_dot + 1), mac(signed_part, source_ip))) {
         return Verdict::kInvalid;
     }
     long long issued = 0;

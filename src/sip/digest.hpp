@@ -24,14 +24,16 @@ struct DigestCredentials {
     std::string uri;
     std::string response;
     DigestAlgorithm algorithm = DigestAlgorithm::kMd5;
-    std::string qop;     // "auth" or empty (RFC 2069 compatibility)
-    std::string nc;      // 8 hex digits
+    std::string qop;                // "auth" or empty (RFC 2069 compatibility)
+    std::string nc;                 // 8 hex digits, as sent (the response hashes the text)
+    std::uint32_t nonce_count = 0;  // `nc` as a number; 0 without qop
     std::string cnonce;
     std::string opaque;
 };
 
 // Parses `Digest username="..", realm="..", ...` (quoted and token values, any order, unknown
-// parameters ignored). kInvalidRequest when it is not Digest or misses a required parameter.
+// parameters ignored). kInvalidRequest when it is not Digest or misses a required parameter, or
+// when qop=auth comes with an nc that is not 1-8 hex digits (RFC 7616 §3.4: 8LHEX).
 Result<DigestCredentials> parse_digest_authorization(std::string_view header_value);
 
 // The expected `response` for `credentials` with `password` and request `method`.
@@ -42,8 +44,13 @@ std::string compute_digest_response(const DigestCredentials& credentials,
 // Constant-time comparison of two hex responses (case-insensitive).
 bool digest_responses_equal(std::string_view a, std::string_view b);
 
-// Nonces that need no server state: "<unix seconds hex>.<HMAC-SHA256(secret, time|source)>",
-// valid for `lifetime` and only for the source address they were issued to.
+// Nonces that need no server state: "<unix seconds hex>.<salt>.<HMAC-SHA256(secret,
+// time.salt|source)>", valid for `lifetime` and only for the source address they were issued to.
+// The salt is random, so every challenge carries a new nonce, even two in the same second to one
+// source (the fresh nonce of a stale=true challenge must differ from the one refused). Being
+// stateless, a
+// nonce alone does not stop a captured Authorization header from being replayed within its
+// lifetime: DigestReplayCache (digest_replay_cache.hpp) does.
 class NonceIssuer {
 public:
     using Clock = std::chrono::system_clock;
@@ -57,7 +64,8 @@ public:
                   Clock::time_point now = Clock::now()) const;
 
 private:
-    std::string mac(std::string_view stamp, std::string_view source_ip) const;
+    // `signed_part` is "<time>.<salt>".
+    std::string mac(std::string_view signed_part, std::string_view source_ip) const;
     std::array<unsigned char, 32> secret_;
     std::chrono::seconds lifetime_;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 namespace tl::sip {
 namespace {
 
@@ -33,6 +36,31 @@ TEST(Digest, RejectsMalformedHeaders) {
     }
 }
 
+TEST(Digest, NonceCountIsHex) {
+    constexpr std::string_view kPrefix =
+        R"(Digest username="a", nonce="n", uri="sip:x", response="r", qop=auth, cnonce="c", nc=)";
+    const struct {
+        std::string_view nc;
+        std::optional<std::uint32_t> count;
+    } cases[] = {
+        {"00000001", 1},
+        {"0000000a", 10},
+        {"FFFFFFFF", 0xFFFFFFFFu},
+        {"1", 1},
+        {"000000001", std::nullopt},
+        {"0000000g", std::nullopt},
+        {"-0000001", std::nullopt},
+        {"0x000001", std::nullopt},
+    };
+    for (const auto& c : cases) {
+        const auto parsed = parse_digest_authorization(std::string(kPrefix) + std::string(c.nc));
+        ASSERT_EQ(parsed.has_value(), c.count.has_value()) << c.nc;
+        if (parsed) {
+            EXPECT_EQ(parsed->nonce_count, *c.count) << c.nc;
+        }
+    }
+}
+
 TEST(Digest, NoncesAreBoundToSourceAndExpire) {
     std::array<unsigned char, 32> secret{};
     secret[0] = 42;
@@ -48,6 +76,22 @@ TEST(Digest, NoncesAreBoundToSourceAndExpire) {
     forged.back() = forged.back() == '0' ? '1' : '0';
     EXPECT_EQ(issuer.check(forged, "198.51.100.7", t0), NonceIssuer::Verdict::kInvalid);
     EXPECT_EQ(issuer.check("garbage", "198.51.100.7", t0), NonceIssuer::Verdict::kInvalid);
+    // The salt is signed too: another salt with the same MAC is refused.
+    const auto first_dot = nonce.find('.');
+    auto resalted = nonce;
+    resalted[first_dot + 1] = resalted[first_dot + 1] == '0' ? '1' : '0';
+    EXPECT_EQ(issuer.check(resalted, "198.51.100.7", t0), NonceIssuer::Verdict::kInvalid);
+}
+
+TEST(Digest, EveryChallengeGetsItsOwnNonce) {
+    NonceIssuer issuer(std::array<unsigned char, 32>{}, std::chrono::seconds(300));
+    const auto t0 = NonceIssuer::Clock::time_point(std::chrono::seconds(1'700'000'000));
+    // Same second, same source: still different, so a stale=true challenge is really fresh.
+    const auto a = issuer.issue("198.51.100.7", t0);
+    const auto b = issuer.issue("198.51.100.7", t0);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(issuer.check(a, "198.51.100.7", t0), NonceIssuer::Verdict::kValid);
+    EXPECT_EQ(issuer.check(b, "198.51.100.7", t0), NonceIssuer::Verdict::kValid);
 }
 
 }  // namespace

@@ -10,6 +10,12 @@
 // - Deleting a trunk sets transfer_trunk_id to NULL on its numbers; deleting an assistant sets
 //   assistant_id to NULL on its numbers (foreign keys ON DELETE SET NULL).
 // - A duplicate phone_number (anywhere in the deployment) is Errc::kConflict, field "phone_number".
+// - A trunk that identifies callers by address (direction inbound or both, auth_type ip) may not
+//   list an allowed address whose range overlaps one of such a trunk of ANOTHER organization
+//   (active or not): Errc::kAddressInUse, field "allowed_addresses[i]" (the lowest i), and a
+//   message that names neither the other trunk nor its organization. Checked inside the write's
+//   transaction. Within one organization overlaps are allowed. An update is not refused for
+//   addresses the stored trunk already identified callers by (overlaps older than the check).
 // - `id`, `created_at` and `updated_at` are assigned by the caller (the API layer), which keeps the
 //   backends free of clocks and id generation and lets tests be deterministic.
 //

@@ -2,6 +2,7 @@
 
 import unittest
 
+import harness
 from harness import ServerTestCase, new_uuid
 
 TRUNK_KEYS = {
@@ -245,6 +246,112 @@ class TestTrunkCrud(TrunkTestCase):
     def test_ids_are_unique(self):
         ids = {self.create_ip_trunk(name=f"u{i}")["id"] for i in range(5)}
         self.assertEqual(len(ids), 5)
+
+
+def ip_trunk(name, addresses, **extra):
+    body = {"name": name, "direction": "inbound", "auth_type": "ip",
+            "allowed_addresses": addresses}
+    body.update(extra)
+    return body
+
+
+class TestInboundAddressOverlap(ServerTestCase):
+    """An inbound trunk that identifies callers by address may not share addresses with another
+    organization's (409 address_in_use, the other trunk unnamed); one organization may overlap
+    itself (docs/api.md "Identifying inbound calls by address"). Each test uses its own ranges."""
+
+    def create(self, body, key):
+        r = self.api("POST", "/sip-trunks", body, key=key)
+        self.assertStatus(r, 201)
+        return r.body["trunk"]
+
+    def trunks(self, key):
+        r = self.api("GET", "/sip-trunks", key=key)
+        self.assertStatus(r, 200)
+        return r.body["trunks"]
+
+    def assertAddressInUse(self, resp, field, address, hidden=()):
+        body = self.assertError(resp, 409, "address_in_use", field=field)
+        self.assertIn(field, body["message"])
+        self.assertIn(address, body["message"])
+        for secret in hidden:
+            self.assertNotIn(secret, resp.raw.decode(), "the other organization's trunk leaked")
+        return body
+
+    def test_overlap_with_another_organization_is_refused_without_naming_it(self):
+        a = self.create(ip_trunk("Secret carrier A", ["198.18.1.0/24"]), self.srv.key_a)
+        hidden = (a["id"], a["name"], harness.ORG_A, self.srv.org_id(self.srv.key_a))
+        before = self.trunks(self.srv.key_b)
+        r = self.api("POST", "/sip-trunks", ip_trunk("B", ["198.18.9.9", "198.18.1.77"]),
+                     key=self.srv.key_b)
+        self.assertAddressInUse(r, "allowed_addresses[1]", "198.18.1.77", hidden)
+        self.assertEqual(self.trunks(self.srv.key_b), before, "nothing half-written")
+        # A's trunk is untouched, and B may take a range next to it.
+        self.assertEqual(self.api("GET", f"/sip-trunks/{a['id']}").body["trunk"], a)
+        self.create(ip_trunk("B next door", ["198.18.2.0/24"]), self.srv.key_b)
+
+    def test_ranges_overlap_when_they_share_an_address(self):
+        cases = [  # (A's addresses, B's addresses, the entry of B's that is refused)
+            (["198.18.10.0/24"], ["198.18.0.0/16"], 0),           # B's range holds A's
+            (["198.18.11.0/24"], ["198.18.11.128/25"], 0),        # A's range holds B's
+            (["198.18.12.5"], ["198.18.12.5/32"], 0),             # a bare address is a /32
+            (["2001:db8:aa00::/40"], ["2001:db8:aa12::7"], 0),    # IPv6
+            (["2001:db8:bb00::1"], ["2001:db8:bb01::/48", "2001:db8:bb00::/48"], 1),
+        ]
+        for mine, theirs, index in cases:
+            with self.subTest(a=mine, b=theirs):
+                self.create(ip_trunk("A", mine), self.srv.key_a)
+                r = self.api("POST", "/sip-trunks", ip_trunk("B", theirs), key=self.srv.key_b)
+                self.assertAddressInUse(r, f"allowed_addresses[{index}]", theirs[index])
+        # Neighbours and other families do not overlap.
+        self.create(ip_trunk("A", ["198.18.13.0/25"]), self.srv.key_a)
+        self.create(ip_trunk("B", ["198.18.13.128/25", "2001:db8:cc00::/40"]), self.srv.key_b)
+
+    def test_one_organization_may_overlap_itself(self):
+        first = self.create(ip_trunk("A1", ["198.18.20.0/24"], numbers=["+31850000201"]),
+                            self.srv.key_a)
+        second = self.create(ip_trunk("A2", ["198.18.20.7"], numbers=["+31850000202"],
+                                      direction="both", host="sip.carrier.example"),
+                             self.srv.key_a)
+        self.assertNotEqual(first["id"], second["id"])
+        r = self.api("PATCH", f"/sip-trunks/{second['id']}",
+                     {"allowed_addresses": ["198.18.20.0/23"]})
+        self.assertStatus(r, 200)
+
+    def test_trunks_that_do_not_identify_by_address_never_conflict(self):
+        self.create(ip_trunk("A", ["198.18.30.0/24"]), self.srv.key_a)
+        outbound = self.create(ip_trunk("B out", ["198.18.30.1"], direction="outbound",
+                                        host="sip.carrier.example"), self.srv.key_b)
+        digest = self.create(ip_trunk("B digest", ["198.18.30.2"], auth_type="digest"),
+                             self.srv.key_b)
+        # Turning either into an address-identified inbound trunk is what is refused.
+        for trunk, change in ((outbound, {"direction": "inbound"}),
+                              (digest, {"auth_type": "ip"})):
+            with self.subTest(change=change):
+                r = self.api("PATCH", f"/sip-trunks/{trunk['id']}", change, key=self.srv.key_b)
+                self.assertAddressInUse(r, "allowed_addresses[0]", trunk["allowed_addresses"][0])
+                got = self.api("GET", f"/sip-trunks/{trunk['id']}", key=self.srv.key_b)
+                for k, v in change.items():
+                    self.assertNotEqual(got.body["trunk"][k], v, "nothing half-written")
+
+    def test_patch_that_adds_an_overlap_is_refused_and_changes_nothing(self):
+        self.create(ip_trunk("A", ["198.18.40.0/24"]), self.srv.key_a)
+        b = self.create(ip_trunk("B", ["198.18.41.0/24"]), self.srv.key_b)
+        r = self.api("PATCH", f"/sip-trunks/{b['id']}",
+                     {"name": "B renamed", "allowed_addresses": ["198.18.41.0/24", "198.18.40.9"]},
+                     key=self.srv.key_b)
+        self.assertAddressInUse(r, "allowed_addresses[1]", "198.18.40.9")
+        got = self.api("GET", f"/sip-trunks/{b['id']}", key=self.srv.key_b).body["trunk"]
+        self.assertEqual(got["name"], "B")
+        self.assertEqual(got["allowed_addresses"], ["198.18.41.0/24"])
+        # A PATCH that keeps B's own addresses passes.
+        r = self.api("PATCH", f"/sip-trunks/{b['id']}", {"name": "B renamed"}, key=self.srv.key_b)
+        self.assertStatus(r, 200)
+
+    def test_an_inactive_trunk_still_holds_its_addresses(self):
+        self.create(ip_trunk("A off", ["198.18.50.0/24"], is_active=False), self.srv.key_a)
+        r = self.api("POST", "/sip-trunks", ip_trunk("B", ["198.18.50.1"]), key=self.srv.key_b)
+        self.assertAddressInUse(r, "allowed_addresses[0]", "198.18.50.1")
 
 
 if __name__ == "__main__":
