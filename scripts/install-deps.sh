@@ -10,16 +10,23 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config
+    # Rebuilds (CI's clone, the sanitizer build) reuse what was compiled before.
+    ccache
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev sqlite3 libsodium-dev libsofia-sip-ua-dev
     # HTTPS client (src/net); the openssl CLI makes the TLS tests' certificates.
     libssl-dev openssl
     libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
     libespeak-ng-dev espeak-ng-data
+    # The espeak-ng command speaks callers' phrases in the conversation tests.
+    espeak-ng
     libgtest-dev libgmock-dev
     curl python3
     # Test peers and checks: sipp, PocketSphinx (transcribes what a caller hears), sox, flite (callers' voices).
     sip-tester libpocketsphinx-dev libsphinxbase-dev pocketsphinx pocketsphinx-en-us sox flite
+    # Real softphones for the interop matrix (tests/interop): baresip 1.0 and linphone 5.1's
+    # console client (linphonec).
+    baresip linphone-cli
 )
 bench_packages=(wrk util-linux)
 
