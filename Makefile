@@ -9,13 +9,14 @@ DATA_DIR ?= var
 TEST_TIMEOUT ?= 600
 TRUNKLINE := $(BUILD_DIR)/src/app/trunkline
 
-.PHONY: all deps deps-bench configure build run test bench bench-sip clean format help
+.PHONY: all deps deps-bench configure build run test test-asan bench bench-sip clean format help
 
 all: build
 
 help:
 	@echo "make run      install missing packages, build (Release), start trunkline serve --demo"
 	@echo "make test     install missing packages, build, run the whole test suite"
+	@echo "make test-asan  the same suites built with AddressSanitizer + UBSan in build-asan/; fails on any report"
 	@echo "make build    configure (CMake + Ninja, $(BUILD_TYPE)) and build into $(BUILD_DIR)/"
 	@echo "make bench    install wrk, build, run bench/api.sh (see docs/benchmarks.md)"
 	@echo "make bench-sip  install sipp and taskset, build, run bench/sip_cps.sh: SIP calls/s and concurrent calls (docs/benchmarks.md)"
@@ -49,6 +50,32 @@ test: deps
 	$(MAKE) build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2 \
 		--timeout $(TEST_TIMEOUT)
+
+# The sanitizer build (AddressSanitizer + UndefinedBehaviorSanitizer) in its own directory, and
+# every suite against it: the unit tests, the fuzz corpus replays, and the black-box suites that
+# run the instrumented server against real SIP peers. Each process writes its reports to
+# $(ASAN_REPORTS) (log_path), so a report from a server that a test merely stopped still fails
+# the target; the reports are printed.
+ASAN_BUILD_DIR ?= build-asan
+ASAN_REPORTS := $(abspath $(ASAN_BUILD_DIR))/sanitizer-reports
+test-asan: deps
+	@if [ -f $(ASAN_BUILD_DIR)/CMakeCache.txt ]; then \
+		cmake -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE=ON; \
+	else \
+		cmake -G Ninja -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE=ON; \
+	fi
+	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
+	rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)
+	ASAN_OPTIONS=log_path=$(ASAN_REPORTS)/asan:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=log_path=$(ASAN_REPORTS)/ubsan:print_stacktrace=1:halt_on_error=1 \
+	TL_SANITIZED=1 \
+		ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure --no-tests=error -j2 \
+		--timeout $(TEST_TIMEOUT) -LE 'bench'
+	@if [ -n "$$(ls -A $(ASAN_REPORTS))" ]; then \
+		echo "test-asan: sanitizer reports:"; cat $(ASAN_REPORTS)/*; exit 1; \
+	fi
+	@echo "test-asan: no sanitizer reports"
 
 bench: deps-bench
 	$(MAKE) build

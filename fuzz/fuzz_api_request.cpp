@@ -130,15 +130,6 @@ bool is_target_char(unsigned char c) {
     return c > 0x20 && c != 0x7f;
 }
 
-std::size_t count(std::string_view text, std::string_view needle) {
-    std::size_t n = 0;
-    for (auto at = text.find(needle); at != std::string_view::npos;
-         at = text.find(needle, at + 1)) {
-        ++n;
-    }
-    return n;
-}
-
 // Rewrites every `from` in `text`, again until none is left (a rewrite may form a new one).
 bool rewrite(std::string& text, std::string_view from, std::string_view to) {
     bool changed = false;

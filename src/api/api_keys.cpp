@@ -36,7 +36,7 @@ Result<store::Organization> ensure_organization(store::Store& store, const std::
     auto found = store.find_organization_by_name(org_name);
     if (!found) return found.error();
     if (*found) return **found;
-    store::Organization org{new_uuid(), org_name, now_iso8601()};
+    auto org = store::Organization::named(new_uuid(), org_name, now_iso8601());
     return store.create_organization(org);
 }
 

@@ -16,6 +16,9 @@
 namespace tl::api {
 namespace {
 
+// send-dtmf: what one command may queue (the RFC 4733 sender holds 32 digits).
+constexpr std::size_t kMaxDtmfDigits = 32;
+
 namespace json = boost::json;
 
 json::value opt(const std::optional<std::string>& v) {
@@ -32,8 +35,10 @@ json::object call_json(const store::Call& c) {
     o["assistant_id"] = opt(c.assistant_id);
     o["agent_id"] = opt(c.assistant_id);
     o["number_id"] = opt(c.number_id);
+    o["trunk_id"] = opt(c.trunk_id);
     o["end_reason"] = opt(c.end_reason);
     o["error"] = opt(c.error);
+    o["sip_status"] = c.sip_status ? json::value(*c.sip_status) : json::value(nullptr);
     o["started_at"] = opt(c.started_at);
     o["ended_at"] = opt(c.ended_at);
     o["duration_seconds"] =
@@ -41,6 +46,7 @@ json::object call_json(const store::Call& c) {
     boost::system::error_code ec;
     auto messages = json::parse(c.messages_json, ec);
     o["messages"] = ec ? json::value(json::array()) : std::move(messages);
+    o["sip_call_id"] = opt(c.sip_call_id);
     json::value transfer = nullptr;
     if (c.transfer_json) {
         boost::system::error_code tec;
@@ -154,9 +160,20 @@ Status check_command(const json::object& body) {
                               "destination");
         }
         if (auto m = r.string("message", {.min = 0, .max = 4096}); !m) return m.error();
+    } else if (t == "send-dtmf") {
+        if (auto st = r.only({"type", "digits"}); !st) return st;
+        if (auto st = r.require("digits"); !st) return st;
+        auto digits = r.string("digits", {.min = 1, .max = kMaxDtmfDigits, .nullable = false});
+        if (!digits) return digits.error();
+        if (digits->value.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos) {
+            return make_error(Errc::kInvalidRequest,
+                              "digits may hold only 0-9, *, # and A-D", "digits");
+        }
     } else {
         return make_error(Errc::kInvalidRequest,
-                          "type must be one of: say, inject-context, end-call, transfer", "type");
+                          "type must be one of: say, inject-context, end-call, transfer, "
+                          "send-dtmf",
+                          "type");
     }
     return {};
 }
@@ -198,6 +215,9 @@ Response control_call(Request& req, ApiContext& ctx) {
             sent = ctx.live_calls->transfer(
                 req.org_id(), id, std::string(body->at("destination").as_string()),
                 message && message->is_string() ? std::string(message->as_string()) : "");
+        } else if (type == "send-dtmf") {
+            sent = ctx.live_calls->send_dtmf(req.org_id(), id,
+                                             std::string(body->at("digits").as_string()));
         } else if (type == "say") {
             sent = ctx.live_calls->say(req.org_id(), id,
                                        std::string(body->at("content").as_string()),

@@ -156,7 +156,10 @@ private:
 };
 
 HttpServer::HttpServer(asio::io_context& io, Router& router)
-    : io_(io), router_(router), acceptor_(asio::make_strand(io)) {}
+    : io_(io),
+      router_(router),
+      acceptor_(asio::make_strand(io)),
+      accept_retry_(acceptor_.get_executor()) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -179,7 +182,19 @@ Result<tcp::endpoint> HttpServer::start(const tcp::endpoint& endpoint) {
 void HttpServer::do_accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
-        if (ec) spdlog::warn("accept failed: {}", ec.message());
+        if (ec) {
+            // Out of descriptors (EMFILE) the listening socket stays readable: accepting again
+            // at once would spin the CPU and flood the log. Pause, then try again.
+            log::rate_limited(spdlog::level::warn, "api: accept failed: {}; retrying in 100 ms",
+                              ec.message());
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            accept_retry_.expires_after(std::chrono::milliseconds(100));
+            accept_retry_.async_wait([this](beast::error_code wait_ec) {
+                if (!wait_ec) do_accept();
+            });
+            return;
+        }
         std::shared_ptr<HttpSession> session;
         {
             // Deciding under the lock that stop() takes means a connection accepted while
@@ -221,6 +236,7 @@ void HttpServer::stop() {
     asio::post(acceptor_.get_executor(), [this] {
         beast::error_code ignored;
         acceptor_.close(ignored);
+        accept_retry_.cancel();
     });
     for (auto& s : live) s->request_close();
 }

@@ -7,6 +7,7 @@
 
 #include "api/router.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -40,6 +41,7 @@ private:
     boost::asio::io_context& io_;
     Router& router_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer accept_retry_;  // after a failed accept (EMFILE)
     mutable std::mutex mutex_;
     std::vector<std::weak_ptr<HttpSession>> sessions_;
     bool stopping_ = false;

@@ -45,6 +45,9 @@ public:
     Status say(const std::string&, const std::string&, const std::string&, bool) override {
         return {};
     }
+    Status send_dtmf(const std::string&, const std::string&, const std::string&) override {
+        return {};
+    }
 
     Result<std::string> answer = std::string("call-1");
     std::optional<call::OutboundCallRequest> last;

@@ -126,7 +126,7 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
                           "transport", "auth_type", "caller_id", "allowed_addresses", "numbers",
                           "transfer_method", "headers", "is_active", "country_code", "from_user",
                           "auth_username", "send_pai", "max_concurrent_calls",
-                          "max_calls_per_second"});
+                          "max_calls_per_second", "refer_uri"});
         !st) {
         return st.error();
     }
@@ -181,6 +181,9 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
     if (auto st = read_enum(r, "transfer_method", {"bridge", "refer", "auto"},
                             trunk.transfer_method);
         !st) {
+        return st.error();
+    }
+    if (auto st = read_enum(r, "refer_uri", {"sip", "tel"}, trunk.refer_uri); !st) {
         return st.error();
     }
     auto caller_id = r.string("caller_id", {.min = 1, .max = 16});
@@ -322,6 +325,7 @@ json::object trunk_json(const store::SipTrunk& t,
     json::array numbers(t.numbers.begin(), t.numbers.end(), sp);
     o["numbers"] = std::move(numbers);
     o["transfer_method"] = t.transfer_method;
+    o["refer_uri"] = t.refer_uri;
     json::object headers(sp);
     for (const auto& h : t.headers) headers[h.name] = h.value;
     o["headers"] = std::move(headers);

@@ -168,6 +168,29 @@ int run_cli(int argc, char** argv) {
         ->capture_default_str();
     serve_cmd->add_flag("--enable-test-hooks", serve.enable_test_hooks,
                         "Test-suite entry points (e.g. the transfer_call tool); never in production");
+    serve_cmd->add_option("--sip-user-agent", serve.sip_user_agent,
+                          "User-Agent and Server header value (default: no version, so scanners "
+                          "cannot fingerprint the release)")
+        ->envname("TRUNKLINE_SIP_USER_AGENT")
+        ->capture_default_str();
+    serve_cmd->add_option("--sip-tcp-idle-timeout", serve.sip_tcp_idle_timeout_seconds,
+                          "Seconds before an idle SIP TCP connection, or one stuck on an "
+                          "incomplete or unparseable message, is closed")
+        ->envname("TRUNKLINE_SIP_TCP_IDLE_TIMEOUT")
+        ->check(CLI::Range(1.0, 3600.0))
+        ->capture_default_str();
+    serve_cmd->add_option("--sip-tcp-max-per-source", serve.sip_tcp_max_per_source,
+                          "TCP connections one address may hold to the SIP port; the newest "
+                          "beyond it are closed")
+        ->envname("TRUNKLINE_SIP_TCP_MAX_PER_SOURCE")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    serve_cmd->add_option("--sip-tcp-max-connections", serve.sip_tcp_max_connections,
+                          "TCP connections to the SIP port in total (0: half the process's "
+                          "descriptor limit)")
+        ->envname("TRUNKLINE_SIP_TCP_MAX_CONNECTIONS")
+        ->check(CLI::Range(0, 10000000))
+        ->capture_default_str();
     serve_cmd->add_flag("--sip-digest-sha256", serve.sip_digest_sha256,
                         "Also challenge inbound INVITEs with SHA-256 digest (RFC 8760)")
         ->envname("TRUNKLINE_SIP_DIGEST_SHA256");

@@ -38,7 +38,7 @@ public:
     void on_reinvite(sip::DialogId dialog, const sip::InviteRequest&) override {
         stack_->reply(dialog, {488, {}, {}, {}});
     }
-    void on_ack(sip::DialogId) override {}
+    void on_ack(sip::DialogId, const std::string&) override {}
     void on_cancel(sip::DialogId) override {}
     void on_bye(sip::DialogId) override { set([&] { remote_hangup_ = true; }); }
     void on_response(sip::DialogId,

@@ -9,11 +9,14 @@
 #include "app/sip_edge.hpp"
 #include "common/log.hpp"
 #include "common/validation.hpp"
+#include "sip/tcp_guard.hpp"
 #include "net/tls_client_context.hpp"
 #include "webhook/dispatcher.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sched.h>
@@ -65,6 +68,37 @@ private:
     std::thread thread_;
 };
 
+// What `serve` prints on stdout (the listening addresses, the demo's instructions) and its
+// start-up errors: plain text for people, one JSON object per line with --log-format json, so
+// a log pipeline can parse every line the process writes.
+class Console {
+public:
+    explicit Console(log::Format format) : format_(format) {}
+
+    void print(const std::string& text) const { write(std::cout, "info", text); }
+    // Returns the exit code, so `return console.fail(2, "...")` reads as what happens.
+    int fail(int code, const std::string& text) const {
+        write(std::cerr, "error", "trunkline: " + text);
+        return code;
+    }
+
+private:
+    void write(std::ostream& out, const char* level, const std::string& text) const {
+        if (format_ == log::Format::kText) {
+            out << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
+            return;
+        }
+        std::string trimmed = text;
+        while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
+        const auto ts = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
+        out << boost::json::serialize(boost::json::object{
+                   {"ts", ts}, {"level", level}, {"msg", trimmed}})
+            << "\n"
+            << std::flush;
+    }
+    log::Format format_;
+};
+
 // One io thread per CPU this process may run on (taskset/cgroups), not per CPU of the machine:
 // more threads than usable cores only add context switches.
 unsigned io_thread_count() {
@@ -89,47 +123,43 @@ int run_serve(const ServeOptions& options) {
                      "critical, off\n";
         return 2;
     }
+    const Console console(format);
+    // The SIP port faces the internet: the default soft limit (1024) is for shells.
+    const long descriptors = sip::raise_descriptor_limit();
+    spdlog::info("descriptor limit {}", descriptors);
     auto api_listen = parse_listen_address(options.api_listen, "--api-listen");
     auto sip_listen = parse_listen_address(options.sip_listen, "--sip-listen");
     auto rtp_ports = parse_port_range(options.rtp_ports, "--rtp-ports");
     for (const auto* failed : {api_listen ? nullptr : &api_listen,
                                sip_listen ? nullptr : &sip_listen}) {
         if (failed) {
-            std::cerr << "trunkline: " << failed->error().message << "\n";
-            return 2;
+            return console.fail(2, failed->error().message);
         }
     }
     if (!rtp_ports) {
-        std::cerr << "trunkline: " << rtp_ports.error().message << "\n";
-        return 2;
+        return console.fail(2, rtp_ports.error().message);
     }
     if (!options.public_ip.empty() && !is_ipv4(options.public_ip) && !is_ipv6(options.public_ip)) {
-        std::cerr << "trunkline: --public-ip must be an IPv4 or IPv6 address\n";
-        return 2;
+        return console.fail(2, "--public-ip must be an IPv4 or IPv6 address");
     }
     if (options.api_rate_limit < 1) {
-        std::cerr << "trunkline: --api-rate-limit must be at least 1\n";
-        return 2;
+        return console.fail(2, "--api-rate-limit must be at least 1");
     }
     if (options.webhook_retry_max_ms < options.webhook_retry_base_ms) {
-        std::cerr << "trunkline: --webhook-retry-max-ms must be at least --webhook-retry-base-ms\n";
-        return 2;
+        return console.fail(2, "--webhook-retry-max-ms must be at least --webhook-retry-base-ms");
     }
     auto webhook_tls = net::TlsClientContext::create(options.webhook_ca_file);
     if (!webhook_tls) {
-        std::cerr << "trunkline: --webhook-ca-file: " << webhook_tls.error().message << "\n";
-        return 2;
+        return console.fail(2, "--webhook-ca-file: " + webhook_tls.error().message);
     }
 
     auto secrets = open_secret_box(options.data_dir);
     if (!secrets) {
-        std::cerr << "trunkline: master key: " << secrets.error().message << "\n";
-        return 1;
+        return console.fail(1, "master key: " + secrets.error().message);
     }
     auto store = open_data_dir_store(options.data_dir);
     if (!store) {
-        std::cerr << "trunkline: store: " << store.error().message << "\n";
-        return 1;
+        return console.fail(1, "store: " + store.error().message);
     }
     spdlog::info("data dir {} (schema version {}), master key id {}", options.data_dir,
                  (*store)->schema_version(), secrets->primary_key_id());
@@ -150,12 +180,16 @@ int run_serve(const ServeOptions& options) {
     edge_options.max_calls_per_second = options.max_calls_per_second;
     edge_options.answer_delay = std::chrono::milliseconds(options.answer_delay_ms);
     edge_options.digest_sha256 = options.sip_digest_sha256;
+    edge_options.user_agent = options.sip_user_agent;
+    edge_options.tcp_limits.max_per_source = options.sip_tcp_max_per_source;
+    edge_options.tcp_limits.max_total = options.sip_tcp_max_connections;
+    edge_options.tcp_idle_timeout = std::chrono::milliseconds(
+        static_cast<long long>(options.sip_tcp_idle_timeout_seconds * 1000));
     edge_options.transfer_timeout = std::chrono::milliseconds(
         static_cast<long long>(options.transfer_timeout_seconds * 1000));
     auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
     if (!edge) {
-        std::cerr << "trunkline: --sip-listen: " << edge.error().message << "\n";
-        return 1;
+        return console.fail(1, "--sip-listen: " + edge.error().message);
     }
     api::ApiContext ctx{**store,
                         *secrets,
@@ -183,8 +217,7 @@ int run_serve(const ServeOptions& options) {
         asio::ip::tcp::endpoint(asio::ip::make_address(api_listen->host),
                                 static_cast<unsigned short>(api_listen->port)));
     if (!bound) {
-        std::cerr << "trunkline: --api-listen: " << bound.error().message << "\n";
-        return 1;
+        return console.fail(1, "--api-listen: " + bound.error().message);
     }
     const ListenAddress bound_address{bound->address().to_string(), bound->port()};
     const auto base = "http://" + bound_address.to_string();
@@ -192,11 +225,9 @@ int run_serve(const ServeOptions& options) {
     if (options.demo) {
         auto demo = ensure_demo(**store);
         if (!demo) {
-            std::cerr << "trunkline: demo configuration: " << demo.error().message << "\n";
-            return 1;
+            return console.fail(1, "demo configuration: " + demo.error().message);
         }
-        std::cout << demo_text(demo->api_key, base, (*edge)->endpoint());
-        std::cout.flush();
+        console.print(demo_text(demo->api_key, base, (*edge)->endpoint()));
     }
 
     std::mutex done_mutex;
@@ -221,8 +252,8 @@ int run_serve(const ServeOptions& options) {
         });
     });
 
-    std::cout << "trunkline: sip listening on " << (*edge)->listening() << "\n";
-    std::cout << "trunkline: api listening on " << base << std::endl;
+    console.print("trunkline: sip listening on " + (*edge)->listening());
+    console.print("trunkline: api listening on " + base);
     spdlog::info("api listening on {}", base);
 
     const unsigned threads = io_thread_count();

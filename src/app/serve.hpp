@@ -23,6 +23,10 @@ struct ServeOptions {
     bool sip_digest_sha256 = false;
     double transfer_timeout_seconds = 30;
     bool enable_test_hooks = false;
+    std::string sip_user_agent = "trunkline";  // User-Agent/Server: no version by default
+    double sip_tcp_idle_timeout_seconds = 30;   // idle or stuck (incomplete message) TCP peers
+    int sip_tcp_max_per_source = 32;            // TCP connections to the SIP port per address
+    int sip_tcp_max_connections = 0;            // in total; 0: half the descriptor limit
     std::string webhook_ca_file;  // PEM CAs trusted for https:// webhooks besides the system's
     long long webhook_retry_base_ms = 1000;   // back-off before the first retry at most; doubles
     long long webhook_retry_max_ms = 600000;  // cap of the back-off

@@ -76,11 +76,17 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     stack_config.listen_host = options.sip_listen.host;
     stack_config.listen_port = port;
     stack_config.contact_host = announced;
-    stack_config.user_agent = std::string("trunkline/") + TL_VERSION;
+    stack_config.user_agent = options.user_agent;
+    stack_config.tcp_idle_timeout = options.tcp_idle_timeout;
+    stack_config.incomplete_message_timeout = options.tcp_idle_timeout;
     auto stack = sip::SipStack::start(stack_config, *edge->calls_);
     if (!stack) return stack.error();
     edge->stack_ = std::move(*stack);
     edge->calls_->attach(*edge->stack_);
+    auto tcp_limits = options.tcp_limits;
+    tcp_limits.idle_timeout = options.tcp_idle_timeout;
+    edge->tcp_guard_ = std::make_unique<sip::TcpConnectionGuard>(port, tcp_limits, metrics);
+    edge->tcp_guard_->start();
     spdlog::info("sip listening on {}:{} (udp, tcp), announced as {}", options.sip_listen.host,
                  port, edge->endpoint_);
     return edge;
@@ -97,6 +103,7 @@ std::string SipEdge::endpoint() const {
 void SipEdge::stop() {
     if (stopped_) return;
     stopped_ = true;
+    if (tcp_guard_) tcp_guard_->stop();
     if (calls_) calls_->shutdown(std::chrono::milliseconds(2000));
     if (stack_) stack_->stop();
 }

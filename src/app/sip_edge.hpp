@@ -8,6 +8,7 @@
 #include "common/metrics.hpp"
 #include "sip/inbound_router.hpp"
 #include "sip/stack/sip_stack.hpp"
+#include "sip/tcp_guard.hpp"
 #include "store/secret_box.hpp"
 #include "store/store.hpp"
 #include "voice/text_to_speech.hpp"
@@ -26,7 +27,10 @@ struct SipEdgeOptions {
     int max_concurrent_calls = 1000;
     int max_calls_per_second = 200;
     std::chrono::milliseconds answer_delay{0};
-    bool digest_sha256 = false;  // also challenge with SHA-256 (docs/adr/0005)
+    bool digest_sha256 = false;
+    std::string user_agent = "trunkline";
+    std::chrono::milliseconds tcp_idle_timeout{30'000};
+    sip::TcpGuardLimits tcp_limits;  // also challenge with SHA-256 (docs/adr/0005)
     std::chrono::milliseconds transfer_timeout{30'000};
     // Trust for the webhooks a call waits on (assistant-request, tool-calls), as for deliveries.
     std::optional<net::TlsClientContext> webhook_tls;
@@ -57,6 +61,7 @@ private:
     std::unique_ptr<sip::InboundRouter> router_;
     std::shared_ptr<call::CallManager> calls_;
     std::unique_ptr<sip::SipStack> stack_;
+    std::unique_ptr<sip::TcpConnectionGuard> tcp_guard_;
     bool stopped_ = false;
 };
 

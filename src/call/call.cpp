@@ -3,6 +3,8 @@
 #include "call/call_manager.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "common/log.hpp"
+#include "media/inband_dtmf_detector.hpp"
 #include "webhook/payloads.hpp"
 
 #include <boost/asio/post.hpp>
@@ -17,6 +19,28 @@ namespace tl::call {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+namespace {
+
+// A body we can read as SDP: `application/sdp`, parameters and case aside. No Content-Type at
+// all is taken as SDP (lenient: the body is still parsed and refused if it is not).
+bool is_sdp(std::string_view content_type) {
+    const auto type = content_type.substr(0, content_type.find(';'));
+    std::string lower;
+    for (const char c : type) {
+        if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return lower.empty() || lower == "application/sdp";
+}
+
+// The end_reason of a refused call: the router's finer reasons, as the API names them.
+std::string refused_end_reason(std::string_view reason) {
+    if (reason == "no_dialled_number" || reason == "number_not_on_trunk") return "unknown_number";
+    if (reason == "no_codec") return "no_common_codec";
+    return std::string(reason);
+}
+
+}  // namespace
+
 Call::Call(CallManager& manager, sip::InviteRequest invite)
     : manager_(manager),
       strand_(asio::make_strand(manager.io_)),
@@ -27,12 +51,51 @@ void Call::start() {
     asio::post(strand_, [self = shared_from_this()] { self->route_and_answer(); });
 }
 
-void Call::on_ack() {
-    asio::post(strand_, [self = shared_from_this()] {
-        if (self->state_ != State::kAnswered) return;
+void Call::on_ack(std::string sdp) {
+    asio::post(strand_, [self = shared_from_this(), sdp = std::move(sdp)] {
+        if (self->state_ == State::kEnded) return;
+        const bool first = self->state_ == State::kAnswered;
+        if (std::exchange(self->offer_in_our_200_, false)) {
+            // Our 200 carried the offer: the ACK must carry the answer (RFC 3264 §4).
+            if (sdp.empty()) {
+                spdlog::warn("[call={}][sip={}] ACK without the SDP answer to our offer: ending",
+                             self->id_, self->invite_.call_id);
+                self->record_event("sip.ack", R"({"sdp":false})");
+                return self->hang_up("no_sdp_answer",
+                                     "the ACK carried no SDP answer to the offer in our 200");
+            }
+            if (auto st = self->start_media_from_answer(sdp); !st) {
+                spdlog::warn("[call={}][sip={}] unusable SDP answer in the ACK: {}", self->id_,
+                             self->invite_.call_id, st.error().message);
+                return self->hang_up("no_sdp_answer", "unusable SDP answer in the ACK: " +
+                                                          st.error().message);
+            }
+            if (first) {
+                self->state_ = State::kInProgress;
+                self->record_event("sip.ack", R"({"sdp":true})");
+                return self->begin_conversation_media();
+            }
+            return self->record_event("sip.ack", R"({"sdp":true})");
+        }
+        if (!first) return;
         self->state_ = State::kInProgress;
         self->record_event("sip.ack", "{}");
         spdlog::info("[call={}][sip={}] in progress", self->id_, self->invite_.call_id);
+    });
+}
+
+void Call::on_digit(char digit, int duration_ms, std::string_view method) {
+    asio::post(strand_, [self = shared_from_this(), digit, duration_ms, method = std::string(method)] {
+        if (self->state_ == State::kEnded || self->state_ == State::kRouting) return;
+        // Bridged, the key press is for the person at the destination (an IVR, a PIN). A tone
+        // in the audio reaches them with the audio itself.
+        const bool relayed = self->state_ == State::kBridged && self->leg_ && method != "inband";
+        if (relayed) self->leg_->send_dtmf(digit, duration_ms > 0 ? duration_ms : 100);
+        if (!relayed && self->conversing()) self->conversation_->on_dtmf(digit);
+        self->record_event("dtmf", json::serialize(json::object{{"digit", std::string(1, digit)},
+                                                                {"method", method},
+                                                                {"duration_ms", duration_ms},
+                                                                {"relayed", relayed}}));
     });
 }
 
@@ -91,14 +154,39 @@ void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
     });
 }
 
+void Call::on_session_timer_expired(sip::DialogId dialog, bool bye_sent) {
+    asio::post(strand_, [self = shared_from_this(), dialog, bye_sent] {
+        if (self->state_ == State::kEnded) return;
+        const bool leg = dialog != self->invite_.dialog;
+        spdlog::warn("[call={}][sip={}] session timer expired on the {}: ending the call",
+                     self->id_, self->invite_.call_id, leg ? "transfer leg" : "call's dialog");
+        self->record_event("sip.session_timer",
+                           json::serialize(json::object{{"dialog", leg ? "destination" : "caller"}}));
+        // Ended here, on this turn of the strand: the dialog's termination, posted next by the
+        // stack, must find the call already ended for this reason.
+        if (self->leg_ && (leg || bye_sent)) self->leg_->hang_up();
+        if (bye_sent && !leg) {
+            return self->finish("ended", "session_timer", "the session was not refreshed in time");
+        }
+        self->end_now("session_timer", leg ? "the transfer leg's session expired"
+                                           : "the session refresh failed");
+    });
+}
+
 void Call::on_reinvite(sip::InviteRequest invite) {
     asio::post(strand_, [self = shared_from_this(), invite = std::move(invite)] {
         auto* stack = self->manager_.stack_;
         if (self->state_ == State::kEnded || !self->rtp_) return;
         if (invite.body.empty()) {
-            // Offer-less re-INVITE (session refresh): answer with our current description.
+            // Offer-less re-INVITE (session refresh, or a late-offer PBX): our current
+            // description is the offer, its answer comes in the ACK.
+            self->offer_in_our_200_ = true;
             stack->reply(invite.dialog,
                          {200, {}, {}, media::render_offer(self->local_media_)});
+            return;
+        }
+        if (!invite.content_type.empty() && !is_sdp(invite.content_type)) {
+            stack->reply(invite.dialog, {415, {}, {{"Accept", "application/sdp"}}, {}});
             return;
         }
         auto offer = media::parse_sdp(invite.body);
@@ -120,17 +208,21 @@ void Call::on_reinvite(sip::InviteRequest invite) {
 void Call::hang_up(std::string end_reason, std::string error) {
     asio::post(strand_, [self = shared_from_this(), end_reason = std::move(end_reason),
                          error = std::move(error)]() mutable {
-        if (self->state_ == State::kEnded) return;
-        // An outbound call still ringing is cancelled, whoever asked.
-        if (self->outbound_ && self->state_ == State::kRouting) end_reason = "cancelled";
-        if (self->state_ == State::kRouting && !self->outbound_) {
-            self->manager_.stack_->reply(self->invite_.dialog, {480, {}, {}, {}});
-        } else {  // BYE, or CANCEL for an outbound call still ringing
-            self->manager_.stack_->bye(self->invite_.dialog);
-        }
-        self->record_event("sip.bye", R"({"from":"trunkline"})");
-        self->finish("ended", end_reason, error);
+        self->end_now(std::move(end_reason), std::move(error));
     });
+}
+
+void Call::end_now(std::string end_reason, std::string error) {
+    if (state_ == State::kEnded) return;
+    // An outbound call still ringing is cancelled, whoever asked.
+    if (outbound_ && state_ == State::kRouting) end_reason = "cancelled";
+    if (state_ == State::kRouting && !outbound_) {
+        manager_.stack_->reply(invite_.dialog, {480, {}, {}, {}});
+    } else {  // BYE, or CANCEL for an outbound call still ringing
+        manager_.stack_->bye(invite_.dialog);
+    }
+    record_event("sip.bye", R"({"from":"trunkline"})");
+    finish("ended", end_reason, error);
 }
 
 void Call::end_call_tool() {
@@ -144,7 +236,7 @@ void Call::end_call_tool() {
             if (m && m->is_string()) message = std::string(m->as_string());
         }
         self->record_event("tool.end_call", "{}");
-        self->rtp_->flush();  // whatever the assistant was saying gives way to the goodbye
+        if (self->rtp_) self->rtp_->flush();  // whatever the assistant was saying gives way to the goodbye
         self->speak(message, true);
     });
 }
@@ -158,6 +250,25 @@ void Call::say(std::string text, bool end_after) {
         // Said into a live conversation, the words join its transcript.
         if (!end_after && self->conversing()) return self->conversation_->say(text);
         self->speak(text, end_after);
+    });
+}
+
+void Call::send_digits(std::string digits) {
+    asio::post(strand_, [self = shared_from_this(), digits = std::move(digits)] {
+        if (self->state_ == State::kEnded || !self->rtp_) return;
+        constexpr int kDigitMs = 100;  // the gap after each is the sender's (100 ms)
+        const bool to_destination = self->state_ == State::kBridged && self->leg_;
+        for (const char digit : digits) {
+            if (to_destination) {
+                self->leg_->send_dtmf(digit, kDigitMs);
+            } else {
+                self->rtp_->send_dtmf(digit, kDigitMs);
+            }
+        }
+        self->record_event("dtmf.sent",
+                           json::serialize(json::object{
+                               {"digits", digits},
+                               {"to", to_destination ? "destination" : "caller"}}));
     });
 }
 
@@ -233,10 +344,23 @@ void Call::speak(const std::string& text,
         });
 }
 
-void Call::reject(const sip::Reply& reply, std::string reason) {
+void Call::reject(const sip::Reply& reply,
+                  std::string reason,
+                  std::optional<store::SipTrunk> trunk) {
     manager_.stack_->reply(invite_.dialog, reply);
-    spdlog::info("[call={}][sip={}] rejected {} ({}) from {}", id_, invite_.call_id, reply.status,
-                 reason, invite_.source_ip);
+    // A known trunk's refused call is the operator's business: it becomes a failed call record
+    // (the store write is bounded by CallManager). Strangers are only counted and logged.
+    if (!trunk && route_) trunk = route_->trunk;
+    if (trunk) {
+        log::rate_limited(spdlog::level::warn,
+                          "[call={}][sip={}] refused {} ({}) from {} on trunk {} (org {})", id_,
+                          log::clip(invite_.call_id), reply.status, reason, invite_.source_ip,
+                          trunk->id, trunk->org_id);
+        manager_.record_refused(id_, invite_, *trunk, refused_end_reason(reason), reply.status);
+    } else {
+        log::rate_limited(spdlog::level::info, "[sip={}] refused {} ({}) from {}",
+                          log::clip(invite_.call_id), reply.status, reason, invite_.source_ip);
+    }
     state_ = State::kEnded;
     manager_.forget(*this);
 }
@@ -250,18 +374,7 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
         }
     };
     callbacks.on_dtmf = [weak](char digit, int duration_ms) {
-        if (auto self = weak.lock()) {
-            asio::post(self->strand_, [self, digit, duration_ms] {
-                // Bridged, the key press is for the person at the destination (an IVR, a PIN).
-                const bool relayed = self->state_ == State::kBridged && self->leg_;
-                if (relayed) self->leg_->send_dtmf(digit, duration_ms);
-                if (!relayed && self->conversing()) self->conversation_->on_dtmf(digit);
-                self->record_event("dtmf", json::serialize(json::object{
-                                               {"digit", std::string(1, digit)},
-                                               {"duration_ms", duration_ms},
-                                               {"relayed", relayed}}));
-            });
-        }
+        if (auto self = weak.lock()) self->on_digit(digit, duration_ms, "rfc4733");
     };
     callbacks.on_playout_done = [weak] {
         if (auto self = weak.lock()) {
@@ -279,8 +392,17 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
     };
     // Caller audio goes to the transfer destination once bridged (relay_leg_ is set then).
     // Until then it goes to the assistant's listener (when it converses).
-    callbacks.on_audio = [weak](std::span<const std::int16_t> frame) {
+    // Without telephone-event the caller's key presses are tones in the audio: a detector
+    // (RTP strand only, no allocation per frame) finds them.
+    std::shared_ptr<media::InbandDtmfDetector> detector;
+    if (negotiated_ && !negotiated_->telephone_event_pt) {
+        detector = std::make_shared<media::InbandDtmfDetector>();
+    }
+    callbacks.on_audio = [weak, detector](std::span<const std::int16_t> frame) {
         if (auto self = weak.lock()) {
+            if (detector) {
+                if (const auto digit = detector->push(frame)) self->on_digit(*digit, 0, "inband");
+            }
             if (auto leg = self->relay_leg_.load()) {
                 leg->relay_to_destination(frame);
             } else if (auto listener = self->listener_.load()) {
@@ -294,19 +416,33 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
 void Call::route_and_answer() {
     auto decision = manager_.router_.route(invite_);
     if (auto* rejected = std::get_if<sip::RejectedCall>(&decision)) {
-        return reject(rejected->reply, rejected->reason);
+        return reject(rejected->reply, rejected->reason, std::move(rejected->trunk));
     }
     route_ = std::move(std::get<sip::AcceptedCall>(decision));
     org_id_ = route_->trunk.org_id;
 
-    if (invite_.body.empty()) {
-        // Late offer (offer in our 200, answer in the ACK) is not supported yet.
-        return reject({488, "Offer required in INVITE", {}, {}}, "no_sdp_offer");
+    if (!invite_.body.empty() && !is_sdp(invite_.content_type)) {
+        return reject({415, {}, {{"Accept", "application/sdp"}}, {}}, "unsupported_body");
     }
-    auto offer = media::parse_sdp(invite_.body);
-    if (!offer) return reject({400, "Malformed SDP", {}, {}}, "bad_sdp");
-    auto audio = media::negotiate_answer(*offer);
-    if (!audio) return reject({488, {}, {{"Warning", "304 trunkline \"No common codec\""}}, {}}, "no_codec");
+    // No SDP: late offer (RFC 3261 §13.2.1; Cisco CUCM, many SBCs). Our offer goes in the 200.
+    offer_in_our_200_ = invite_.body.empty();
+    Result<media::SessionDescription> offer = media::SessionDescription{};
+    Result<media::NegotiatedAudio> audio = media::NegotiatedAudio{};
+    if (!offer_in_our_200_) {
+        offer = media::parse_sdp(invite_.body);
+        if (!offer) return reject({400, "Malformed SDP offer", {}, {}}, "bad_sdp");
+        audio = media::negotiate_answer(*offer);
+        if (!audio) {
+            return reject({488, "No Common Codec Offered",
+                           {{"Warning", "304 trunkline \"No common codec\""}}, {}},
+                          "no_codec");
+        }
+    }
+    if (!offer_in_our_200_) {
+        // Before the RTP session: its callbacks depend on what was negotiated (in-band DTMF).
+        remote_sdp_ = std::move(*offer);
+        negotiated_ = *audio;
+    }
     local_media_.address = manager_.config_.media_public_ip;
     local_media_.session_id = static_cast<std::uint64_t>(
         std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffff);
@@ -315,7 +451,14 @@ void Call::route_and_answer() {
     // A port of the range may be taken by another process: try a few pairs before giving up.
     Result<std::shared_ptr<media::RtpSession>> rtp =
         make_error(Errc::kUnavailable, "no free RTP port pair");
-    for (int attempt = 0; attempt < 4 && !rtp; ++attempt) {
+    if (offer_in_our_200_) {
+        // The session starts when the answer arrives; until then the ports are only held.
+        auto lease = media::acquire_bindable(*manager_.ports_, manager_.config_.media_bind_ip);
+        if (!lease) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
+        local_media_.port = lease->rtp_port();
+        outbound_lease_ = std::move(*lease);
+    }
+    for (int attempt = 0; attempt < 4 && !rtp && !offer_in_our_200_; ++attempt) {
         auto lease = manager_.ports_->acquire();
         if (!lease) break;
         local_media_.port = lease->rtp_port();
@@ -326,8 +469,10 @@ void Call::route_and_answer() {
         rtp_config.inactivity_timeout = manager_.config_.rtp_timeout;
         rtp = media::RtpSession::create(manager_.io_, std::move(rtp_config), rtp_callbacks());
     }
-    if (!rtp) return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
-    rtp_ = std::move(*rtp);
+    if (!rtp && !offer_in_our_200_) {
+        return reject({503, {}, {{"Retry-After", "5"}}, {}}, "no_rtp_ports");
+    }
+    if (rtp) rtp_ = std::move(*rtp);
     manager_.rtp_ports_.add(2);
 
     store::Call record;
@@ -344,8 +489,9 @@ void Call::route_and_answer() {
     record.created_at = record.updated_at = now_iso8601();
     if (auto st = manager_.store_.create_call(record); !st) {
         spdlog::error("[call={}] cannot store the call: {}", id_, st.error().message);
-        rtp_->stop();
+        if (rtp_) rtp_->stop();
         rtp_.reset();
+        outbound_lease_.reset();
         manager_.rtp_ports_.add(-2);
         return reject({503, {}, {{"Retry-After", "5"}}, {}}, "store_unavailable");
     }
@@ -356,8 +502,6 @@ void Call::route_and_answer() {
                                               {"source", invite_.source_ip},
                                               {"transport", invite_.transport}}));
 
-    remote_sdp_ = std::move(*offer);
-    negotiated_ = *audio;
     if (auto target = assistant_request_target()) return request_assistant(*target);
     ring_then_answer();
 }
@@ -381,10 +525,13 @@ void Call::ring_then_answer() {
 }
 
 void Call::answer() {
-    // Answer: media flows from now on (silence until the greeting is ready).
-    const auto sdp = media::render_answer(*remote_sdp_, *negotiated_, local_media_);
+    // Answer: media flows from now on (silence until the greeting is ready). With a late offer
+    // our 200 makes the offer, and media waits for the ACK's answer.
+    const auto sdp = offer_in_our_200_
+                         ? media::render_offer(local_media_)
+                         : media::render_answer(*remote_sdp_, *negotiated_, local_media_);
     manager_.stack_->reply(invite_.dialog, {200, {}, {}, sdp});
-    rtp_->start();
+    if (rtp_) rtp_->start();
     state_ = State::kAnswered;
     answered_at_ = std::chrono::steady_clock::now();
     record_->status = "in-progress";
@@ -393,9 +540,37 @@ void Call::answer() {
     save_with_events({webhook::kStatusUpdate});
     record_event("sip.response", R"({"status":200})");
     manager_.register_call(shared_from_this());
-    spdlog::info("[call={}][sip={}] answered: assistant {} for {} from {}", id_, invite_.call_id,
-                 route_->assistant.id, route_->dialled, invite_.source_ip);
+    spdlog::info("[call={}][sip={}] answered: assistant {} for {} from {}{}", id_,
+                 invite_.call_id, route_->assistant.id, route_->dialled, invite_.source_ip,
+                 offer_in_our_200_ ? " (late offer: media after the ACK)" : "");
+    if (!offer_in_our_200_) begin_conversation_media();
+}
 
+Status Call::start_media_from_answer(const std::string& sdp) {
+    auto answer = media::parse_sdp(sdp);
+    auto audio = answer ? media::negotiate_answer(*answer)
+                        : Result<media::NegotiatedAudio>(answer.error());
+    if (!audio) return audio.error();
+    remote_sdp_ = std::move(*answer);
+    negotiated_ = *audio;
+    if (rtp_) {
+        rtp_->update(*audio);
+        return {};
+    }
+    media::RtpSessionConfig config;
+    config.bind_address = manager_.config_.media_bind_ip;
+    config.ports = std::move(*outbound_lease_);
+    outbound_lease_.reset();
+    config.audio = *audio;
+    config.inactivity_timeout = manager_.config_.rtp_timeout;
+    auto rtp = media::RtpSession::create(manager_.io_, std::move(config), rtp_callbacks());
+    if (!rtp) return rtp.error();
+    rtp_ = std::move(*rtp);
+    rtp_->start();
+    return {};
+}
+
+void Call::begin_conversation_media() {
     boost::system::error_code ec;
     const auto doc = json::parse(route_->assistant.config_json, ec);
     if (!ec && doc.is_object()) {

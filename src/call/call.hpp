@@ -47,7 +47,9 @@ public:
 
     // Each posts to the call's strand.
     void start();
-    void on_ack();
+    void on_ack(std::string sdp);
+    // A key press from the caller, by whichever way it came ("rfc4733", "info", "inband").
+    void on_digit(char digit, int duration_ms, std::string_view method);
     void on_cancel();
     void on_bye(sip::DialogId dialog);
     void on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp);
@@ -56,8 +58,12 @@ public:
     void on_refer_progress(int status, bool from_notify);
     void on_reinvite(sip::InviteRequest invite);
     void on_terminated(sip::DialogId dialog, int status, std::string phrase);
+    // RFC 4028: the session of `dialog` (the call's, or a transfer leg's) was not refreshed.
+    void on_session_timer_expired(sip::DialogId dialog, bool bye_sent);
     void hang_up(std::string end_reason, std::string error = {});
     void say(std::string text, bool end_after);
+    // send-dtmf: to the transfer destination while bridged, else to the caller.
+    void send_digits(std::string digits);
     // inject-context: a message for the assistant's model; with `respond` it answers now.
     void inject_context(std::string text, bool respond);
     void transfer(std::string destination, std::string message);
@@ -82,12 +88,18 @@ private:
     Result<sip::OutboundInvite> outbound_invite();
     void send_outbound_invite();
     void on_outbound_response(int status, const std::string& phrase, const std::string& sdp);
-    Status start_outbound_media(const std::string& sdp);
     void outbound_answered();
     std::string opening_message() const;
     void route_and_answer();
     void ring_then_answer();
     void answer();
+    // hang_up's body, on the strand: BYE (480 while routing, CANCEL while an outbound call
+    // rings), then the record.
+    void end_now(std::string end_reason, std::string error);
+    // Media and the assistant start: at once after our 200, or after the ACK's answer when the
+    // INVITE had no offer (late offer).
+    void begin_conversation_media();
+    Status start_media_from_answer(const std::string& sdp);
     // assistant-request (call_assistant_request.cpp): where to ask, asking, and the answer.
     struct WebhookTarget {
         std::string url;
@@ -117,7 +129,10 @@ private:
     std::optional<boost::json::object> tool_config(std::size_t position) const;
     void transfer_to(const boost::json::object& destination);
     media::RtpSession::Callbacks rtp_callbacks();
-    void reject(const sip::Reply& reply, std::string reason);
+    // Answers the INVITE with `reply`; `trunk` (else the routed one): record it as refused.
+    void reject(const sip::Reply& reply,
+                std::string reason,
+                std::optional<store::SipTrunk> trunk = std::nullopt);
     void speak(const std::string& text,
                bool end_after,
                std::function<void()> then = {},
@@ -129,6 +144,7 @@ private:
     void dial_transfer();
     void on_early_media(const std::string& sdp);
     void send_refer();
+    std::string refer_target(const std::string& destination);
     void refer_failed(int sip_code);
     std::string transfer_method();
     void transfer_failed(int sip_code, std::string reason);
@@ -166,6 +182,9 @@ private:
     media::LocalMedia local_media_;
     std::optional<std::string> hang_up_after_playout_;  // the end reason, once playout ends
     bool ringing_sent_ = false;
+    // Late offer (RFC 3261 §13.2.1, INVITE without SDP): our offer went in the 200 and the
+    // answer comes in the ACK. Also set while a 200 to an offer-less re-INVITE awaits its ACK.
+    bool offer_in_our_200_ = false;
     std::function<void()> after_playout_;
     // Transfer (bridge): the outbound leg, reachable from the caller's RTP strand for relaying.
     std::shared_ptr<BridgeLeg> leg_;

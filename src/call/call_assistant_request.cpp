@@ -142,6 +142,8 @@ void Call::on_assistant_answer(Result<json::value> answer) {
 // The customer's server refused the call: the caller hears why in early media (183 with SDP,
 // RFC 3960, so the call is never answered or billed), then 603 Decline.
 void Call::refuse_with_message(const std::string& message) {
+    // Without the caller's offer there is no early media to speak in (late offer).
+    if (offer_in_our_200_) return fail_unanswered(603, "rejected");
     const auto sdp = media::render_answer(*remote_sdp_, *negotiated_, local_media_);
     manager_.stack_->reply(invite_.dialog, {183, {}, {}, sdp});
     record_event("sip.response", R"({"status":183})");

@@ -56,6 +56,12 @@ public:
                        const std::string& call_id,
                        const std::string& text,
                        bool end_after) = 0;
+    // send-dtmf: plays `digits` (0-9 * # A-D, already validated) to the far end: the transfer
+    // destination while bridged (an IVR, a PIN prompt), else the caller. Each digit lasts
+    // 100 ms with 100 ms between digits; RFC 4733 events where negotiated, else in-band tones.
+    virtual Status send_dtmf(const std::string& org_id,
+                             const std::string& call_id,
+                             const std::string& digits) = 0;
 };
 
 }  // namespace tl::call

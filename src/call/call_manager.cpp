@@ -1,6 +1,11 @@
 #include "call/call_manager.hpp"
 
 #include "call/call.hpp"
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "sip/dialled_number.hpp"
+
+#include <boost/asio/post.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +13,8 @@
 #include <thread>
 
 namespace tl::call {
+
+namespace asio = boost::asio;
 
 CallManager::CallManager(boost::asio::io_context& io,
                          store::Store& store,
@@ -33,7 +40,13 @@ CallManager::CallManager(boost::asio::io_context& io,
       rtp_ports_(metrics.gauge("trunkline_rtp_ports_in_use", "RTP and RTCP ports in use.")),
       calls_total_(metrics.counter("trunkline_calls_total", "Inbound INVITEs received.")),
       rejected_overload_(metrics.counter("trunkline_calls_rejected_overload_total",
-                                         "INVITEs answered 503 because of the call limits.")) {}
+                                         "INVITEs answered 503 because of the call limits.")),
+      refused_recorded_(metrics.counter("trunkline_calls_refused_recorded_total",
+                                        "Refused INVITEs of known trunks stored as failed calls.")),
+      refused_unrecorded_(metrics.counter(
+          "trunkline_calls_refused_unrecorded_total",
+          "Refused INVITEs of known trunks not stored because more than the per-second limit "
+          "arrived.")) {}
 
 CallManager::~CallManager() = default;
 
@@ -61,6 +74,12 @@ void CallManager::on_invite(const sip::InviteRequest& invite) {
         // Refuse new calls rather than degrade every call in progress.
         rejected_overload_.inc();
         stack_->reply(invite.dialog, {503, {}, {{"Retry-After", "2"}}, {}});
+        // A known IP trunk's refused call is recorded, off the SIP thread (the store).
+        asio::post(io_, [self = shared_from_this(), invite] {
+            if (auto trunk = self->router_.trunk_by_address(invite.source_ip)) {
+                self->record_refused(new_uuid(), invite, *trunk, "overload", 503);
+            }
+        });
         return;
     }
     auto call = std::make_shared<Call>(*this, invite);
@@ -80,8 +99,16 @@ void CallManager::on_reinvite(sip::DialogId dialog, const sip::InviteRequest& in
     }
 }
 
-void CallManager::on_ack(sip::DialogId dialog) {
-    if (auto call = find(dialog)) call->on_ack();
+void CallManager::on_ack(sip::DialogId dialog, const std::string& sdp) {
+    if (auto call = find(dialog)) call->on_ack(sdp);
+}
+
+void CallManager::on_session_timer_expired(sip::DialogId dialog, bool bye_sent) {
+    if (auto call = find(dialog)) call->on_session_timer_expired(dialog, bye_sent);
+}
+
+void CallManager::on_info_dtmf(sip::DialogId dialog, char digit, int duration_ms) {
+    if (auto call = find(dialog)) call->on_digit(digit, duration_ms, "info");
 }
 
 void CallManager::on_cancel(sip::DialogId dialog) {
@@ -269,6 +296,60 @@ Status CallManager::say(const std::string& org_id,
     if (!call) return make_error(Errc::kNotFound, "call is not live");
     call->say(text, end_after);
     return {};
+}
+
+Status CallManager::send_dtmf(const std::string& org_id,
+                              const std::string& call_id,
+                              const std::string& digits) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return make_error(Errc::kNotFound, "call is not live");
+    call->send_digits(digits);
+    return {};
+}
+
+// More refused calls a second than this are counted, not stored: a flood from a known trunk's
+// address must not fill the database.
+constexpr int kMaxRefusedRecordsPerSecond = 20;
+
+void CallManager::record_refused(const std::string& call_id,
+                                 const sip::InviteRequest& invite,
+                                 const store::SipTrunk& trunk,
+                                 std::string end_reason,
+                                 int sip_status) {
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - refused_window_start_ >= std::chrono::seconds(1)) {
+            refused_window_start_ = now;
+            refused_window_count_ = 0;
+        }
+        if (refused_window_count_ >= kMaxRefusedRecordsPerSecond) {
+            refused_unrecorded_.inc();
+            return;
+        }
+        ++refused_window_count_;
+    }
+    store::Call record;
+    record.id = call_id;
+    record.org_id = trunk.org_id;
+    record.direction = "inbound";
+    record.status = "failed";
+    if (!invite.from_user.empty()) record.caller_phone = invite.from_user;
+    if (auto dialled = sip::normalise_dialled_number(
+            invite.request_user, trunk.country_code.value_or(""))) {
+        record.assistant_phone = *dialled;
+    }
+    record.trunk_id = trunk.id;
+    record.end_reason = std::move(end_reason);
+    record.sip_status = sip_status;
+    record.sip_call_id = invite.call_id;
+    record.created_at = record.updated_at = now_iso8601();
+    record.ended_at = record.created_at;
+    if (auto st = store_.create_call(record); !st) {
+        spdlog::warn("[call={}] cannot store the refused call: {}", call_id, st.error().message);
+        return;
+    }
+    refused_recorded_.inc();
 }
 
 int CallManager::active_calls() const {

@@ -64,7 +64,9 @@ public:
     // sip::SipEvents (SIP thread)
     void on_invite(const sip::InviteRequest& invite) override;
     void on_reinvite(sip::DialogId dialog, const sip::InviteRequest& invite) override;
-    void on_ack(sip::DialogId dialog) override;
+    void on_ack(sip::DialogId dialog, const std::string& sdp) override;
+    void on_info_dtmf(sip::DialogId dialog, char digit, int duration_ms) override;
+    void on_session_timer_expired(sip::DialogId dialog, bool bye_sent) override;
     void on_cancel(sip::DialogId dialog) override;
     void on_bye(sip::DialogId dialog) override;
     void on_terminated(sip::DialogId dialog, int status, const std::string& phrase) override;
@@ -88,6 +90,9 @@ public:
                const std::string& call_id,
                const std::string& text,
                bool end_after) override;
+    Status send_dtmf(const std::string& org_id,
+                     const std::string& call_id,
+                     const std::string& digits) override;
 
     // The transfer_call tool's entry point (conversation runtime; the test hook until then).
     Status transfer_to_tool_destination(const std::string& org_id,
@@ -119,6 +124,14 @@ private:
     Result<std::chrono::milliseconds> reserve_trunk_slot(const store::SipTrunk& trunk);
     void forget_leg(sip::DialogId dialog);
     bool admit();  // overload protection: concurrency and setup rate
+    // A refused INVITE of a known trunk becomes a failed call record (call_id: the record's id),
+    // at most kMaxRefusedRecordsPerSecond a second so a flood cannot fill the database; beyond
+    // that it is only counted. Runs on an io thread (it writes to the store).
+    void record_refused(const std::string& call_id,
+                        const sip::InviteRequest& invite,
+                        const store::SipTrunk& trunk,
+                        std::string end_reason,
+                        int sip_status);
 
     boost::asio::io_context& io_;
     store::Store& store_;
@@ -139,6 +152,8 @@ private:
     metrics::Gauge& rtp_ports_;
     metrics::Counter& calls_total_;
     metrics::Counter& rejected_overload_;
+    metrics::Counter& refused_recorded_;
+    metrics::Counter& refused_unrecorded_;
 
     mutable std::mutex mutex_;
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> by_dialog_;
@@ -152,6 +167,8 @@ private:
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> legs_;
     std::chrono::steady_clock::time_point rate_window_start_{};
     int rate_window_count_ = 0;
+    std::chrono::steady_clock::time_point refused_window_start_{};
+    int refused_window_count_ = 0;
 };
 
 }  // namespace tl::call

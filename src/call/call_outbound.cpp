@@ -144,28 +144,6 @@ void Call::send_outbound_invite() {
     });
 }
 
-Status Call::start_outbound_media(const std::string& sdp) {
-    auto answer = media::parse_sdp(sdp);
-    auto audio = answer ? media::negotiate_answer(*answer)
-                        : Result<media::NegotiatedAudio>(answer.error());
-    if (!audio) return audio.error();
-    if (rtp_) {
-        rtp_->update(*audio);
-        return {};
-    }
-    media::RtpSessionConfig config;
-    config.bind_address = manager_.config_.media_bind_ip;
-    config.ports = std::move(*outbound_lease_);
-    outbound_lease_.reset();
-    config.audio = *audio;
-    config.inactivity_timeout = manager_.config_.rtp_timeout;
-    auto rtp = media::RtpSession::create(manager_.io_, std::move(config), rtp_callbacks());
-    if (!rtp) return rtp.error();
-    rtp_ = std::move(*rtp);
-    rtp_->start();
-    return {};
-}
-
 void Call::on_outbound_response(int status, const std::string& phrase, const std::string& sdp) {
     if (state_ != State::kRouting) return;
     record_event("sip.response",
@@ -178,13 +156,13 @@ void Call::on_outbound_response(int status, const std::string& phrase, const std
                 (void)manager_.store_.update_call(*record_);
             }
             // Early media (RFC 3960): our RTP starts, so the first audio is not lost.
-            if (!sdp.empty()) (void)start_outbound_media(sdp);
+            if (!sdp.empty()) (void)start_media_from_answer(sdp);
         }
         return;
     }
     if (status < 300) {
         if (!sdp.empty() || !rtp_) {
-            if (auto st = start_outbound_media(sdp); !st) {
+            if (auto st = start_media_from_answer(sdp); !st) {
                 manager_.stack_->bye(invite_.dialog);
                 return finish("failed", "failed", "unusable SDP answer: " + st.error().message);
             }

@@ -102,7 +102,8 @@ void Call::begin_transfer(const std::string& destination,
                           const std::string& message,
                           std::string username,
                           std::string password) {
-    if (state_ != State::kInProgress && state_ != State::kAnswered) return;
+    // Until media runs (a late offer awaiting its ACK) there is nothing to bridge yet.
+    if ((state_ != State::kInProgress && state_ != State::kAnswered) || !rtp_) return;
     destination_username_ = std::move(username);
     destination_password_ = std::move(password);
     state_ = State::kTransferring;
@@ -137,14 +138,30 @@ std::string Call::transfer_method() {
     return trunk ? trunk->transfer_method : "bridge";
 }
 
+// The Refer-To of a transfer (RFC 3515): a sip:, sips: or tel: destination as given; a number as
+// sip:+E164@<transfer trunk host>[:port] (softphones and most PBXs take nothing else: linphone
+// refuses a tel: Refer-To with 400), or tel:+E164 when the trunk says refer_uri "tel".
+std::string Call::refer_target(const std::string& destination) {
+    if (destination.rfind("sip:", 0) == 0 || destination.rfind("sips:", 0) == 0 ||
+        destination.rfind("tel:", 0) == 0) {
+        return destination;
+    }
+    if (route_ && route_->number && route_->number->transfer_trunk_id) {
+        auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
+        if (trunk && trunk->refer_uri != "tel") {
+            const bool v6 = trunk->host.find(':') != std::string::npos;
+            const auto host = v6 ? "[" + trunk->host + "]" : trunk->host;
+            return trunk->port == 5060 ? fmt::format("sip:{}@{}", destination, host)
+                                       : fmt::format("sip:{}@{}:{}", destination, host,
+                                                     trunk->port);
+        }
+    }
+    return "tel:" + destination;
+}
+
 void Call::send_refer() {
     const std::string destination(transfer_.at("destination").as_string());
-    // RFC 3515 Refer-To, with a tel: target kept as tel: (RFC 3966), never "sip:tel:...".
-    const std::string target = destination.rfind("sip:", 0) == 0 ||
-                                       destination.rfind("sips:", 0) == 0 ||
-                                       destination.rfind("tel:", 0) == 0
-                                   ? destination
-                                   : "tel:" + destination;
+    const std::string target = refer_target(destination);
     const std::string by = route_->dialled.empty() ? "trunkline" : route_->dialled;
     record_event("transfer.refer_sent", json::serialize(json::object{{"refer_to", target}}));
     manager_.stack_->refer(invite_.dialog, "<" + target + ">",

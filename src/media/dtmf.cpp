@@ -64,7 +64,9 @@ std::vector<std::int16_t> dtmf_tone(char digit, int duration_ms) {
 namespace {
 constexpr int kSamplesPerTick = 160;  // 20 ms at 8 kHz
 constexpr int kEndRepeats = 3;
-constexpr int kGapTicks = 2;
+// With the two repeated end packets, 3 silent ticks make 100 ms between digits: what IVRs
+// expect and what send-dtmf promises.
+constexpr int kGapTicks = 3;
 constexpr std::uint8_t kVolume = 10;  // -10 dBm0, a typical key press
 }  // namespace
 

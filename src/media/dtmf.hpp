@@ -65,8 +65,8 @@ private:
 
 // Sends digits as RFC 4733 events on the 20 ms grid of an RTP session: one packet per tick
 // while a digit lasts (marker on the first, the event's start timestamp on all, the duration
-// growing), then the end packet three times (§2.5.1.4, for loss), then two silent ticks before
-// the next digit so receivers see separate key presses.
+// growing), then the end packet three times (§2.5.1.4, for loss), then three silent ticks (100 ms
+// after the tone) before the next digit so receivers see separate key presses.
 class DtmfSender {
 public:
     static constexpr std::size_t kMaxPending = 32;

@@ -31,6 +31,7 @@ constexpr auto kFrameInterval = 20ms;
 constexpr auto kMaxLateness = 100ms;  // later than this, skip ahead instead of bursting
 constexpr std::size_t kMaxDatagram = 2048;
 constexpr std::size_t kMaxQueuedBuffers = 1024;
+constexpr std::size_t kInbandGapSamples = 800;  // 100 ms at 8 kHz between in-band digits
 constexpr int kSamplesPerMs = 8;
 constexpr int kDscpExpedited = 46 << 2;  // EF (RFC 3246) in the IP TOS byte
 
@@ -572,9 +573,11 @@ void RtpSession::send_dtmf(char digit, int duration_ms) {
             if (impl.dtmf_sender.queue(digit, duration_ms)) Impl::bump(impl.dtmf_sent);
             return;
         }
-        // No telephone-event negotiated: the digit travels as the tone a phone would make.
+        // No telephone-event negotiated: the digit travels as the tone a phone would make,
+        // then 100 ms of silence so that consecutive digits stay separate key presses.
         auto tone = dtmf_tone(digit, std::clamp(duration_ms, 40, 5000));
         if (tone.empty() || impl.queue.size() >= kMaxQueuedBuffers) return;
+        tone.resize(tone.size() + kInbandGapSamples, 0);
         impl.queue.push_back(std::make_shared<const Pcm>(std::move(tone)));
         impl.queued_buffers.fetch_add(1);
         impl.playout_pending = true;

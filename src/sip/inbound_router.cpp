@@ -7,17 +7,33 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 namespace tl::sip {
 namespace {
 
 RejectedCall reject(int status, std::string reason, std::vector<HeaderField> headers = {}) {
-    return RejectedCall{Reply{status, {}, std::move(headers), {}}, std::move(reason)};
+    return RejectedCall{Reply{status, {}, std::move(headers), {}}, std::move(reason), std::nullopt};
 }
 
 bool source_allowed(const store::SipTrunk& trunk, const std::string& ip) {
     return std::any_of(trunk.allowed_addresses.begin(), trunk.allowed_addresses.end(),
                        [&](const std::string& cidr) { return cidr_contains(cidr, ip); });
+}
+
+// The dialled number as `trunk` delivers it: the Request-URI user, else the To user, in E.164
+// (national numbers with the trunk's country code).
+std::optional<std::string> dialled_number(const InviteRequest& invite,
+                                          const store::SipTrunk& trunk) {
+    const std::string country = trunk.country_code.value_or("");
+    auto dialled = normalise_dialled_number(invite.request_user, country);
+    if (!dialled) dialled = normalise_dialled_number(invite.to_user, country);
+    return dialled;
+}
+
+bool lists_number(const store::SipTrunk& trunk, const std::string& e164) {
+    return std::find(trunk.numbers.begin(), trunk.numbers.end(), e164) != trunk.numbers.end();
 }
 
 }  // namespace
@@ -35,10 +51,19 @@ InboundRouter::InboundRouter(store::Store& store,
                                      "Inbound INVITEs with wrong digest credentials.")),
       auth_blocked_(metrics.counter("trunkline_sip_auth_blocked_total",
                                     "Inbound INVITEs refused because their source failed "
-                                    "authentication too often.")) {}
+                                    "authentication too often.")),
+      digest_replays_(metrics.counter("trunkline_sip_digest_replays_total",
+                                      "Inbound INVITEs whose verified digest credentials were "
+                                      "used before (challenged again with stale=true).")),
+      replay_evictions_(metrics.counter("trunkline_sip_digest_replay_evictions_total",
+                                        "Digest replay-cache entries evicted before their nonce "
+                                        "expired because the cache was full.")),
+      replays_(config_.nonce_lifetime, config_.max_replay_entries, replay_evictions_) {}
 
-RejectedCall InboundRouter::challenge(const InviteRequest& invite, bool stale) {
-    const auto nonce = nonces_.issue(invite.source_ip);
+RejectedCall InboundRouter::challenge(const InviteRequest& invite,
+                                      bool stale,
+                                      NonceIssuer::Clock::time_point now) {
+    const auto nonce = nonces_.issue(invite.source_ip, now);
     // MD5 always, SHA-256 only when configured: deployed UAs (sipp, sofia-sip and the PBXs built
     // on it) fail on a SHA-256 challenge rather than skip it (docs/adr/0005).
     std::vector<HeaderField> headers{
@@ -74,21 +99,50 @@ void InboundRouter::count_failure(const std::string& source) {
     ++f.count;
 }
 
+// Several trunks may list the caller's address: one organization may split a carrier's DIDs over
+// trunks (across organizations the store refuses overlapping addresses). Prefer a trunk whose
+// `numbers` list the dialled number, then one without `numbers` whose organization owns it, then
+// the first created (which route_for_trunk() refuses as it did before there was a choice).
+store::SipTrunk InboundRouter::pick_by_dialled_number(
+    const InviteRequest& invite,
+    const std::vector<const store::SipTrunk*>& candidates) {
+    if (candidates.size() == 1) return *candidates.front();
+    const store::SipTrunk* owner = nullptr;
+    for (const auto* trunk : candidates) {
+        const auto dialled = dialled_number(invite, *trunk);
+        if (!dialled) continue;
+        if (!trunk->numbers.empty()) {
+            if (lists_number(*trunk, *dialled)) return *trunk;
+            continue;
+        }
+        if (owner == nullptr) {
+            auto number = store_.find_number_by_e164(*dialled);
+            if (number && number->org_id == trunk->org_id) owner = trunk;
+        }
+    }
+    return owner != nullptr ? *owner : *candidates.front();
+}
+
 std::variant<store::SipTrunk, RejectedCall> InboundRouter::identify(
     const InviteRequest& invite,
     const std::vector<store::SipTrunk>& trunks) {
+    std::vector<const store::SipTrunk*> by_address;
     for (const auto& trunk : trunks) {
-        if (trunk.auth_type == "ip" && source_allowed(trunk, invite.source_ip)) return trunk;
+        if (trunk.auth_type == "ip" && source_allowed(trunk, invite.source_ip)) {
+            by_address.push_back(&trunk);
+        }
     }
+    if (!by_address.empty()) return pick_by_dialled_number(invite, by_address);
     if (too_many_failures(invite.source_ip)) {
         auth_blocked_.inc();
         return reject(403, "auth_blocked");
     }
-    if (invite.authorization.empty()) return challenge(invite, false);
+    const auto now = config_.clock();
+    if (invite.authorization.empty()) return challenge(invite, false, now);
     for (const auto& header : invite.authorization) {
         auto credentials = parse_digest_authorization(header);
         if (!credentials) continue;
-        const auto verdict = nonces_.check(credentials->nonce, invite.source_ip);
+        const auto verdict = nonces_.check(credentials->nonce, invite.source_ip, now);
         if (verdict == NonceIssuer::Verdict::kInvalid) continue;
         const auto trunk = std::find_if(trunks.begin(), trunks.end(), [&](const auto& t) {
             return t.auth_type == "digest" && t.inbound_username == credentials->username &&
@@ -107,13 +161,27 @@ std::variant<store::SipTrunk, RejectedCall> InboundRouter::identify(
         const auto expected = compute_digest_response(*credentials, *password, invite.method);
         if (!digest_responses_equal(expected, credentials->response)) {
             count_failure(invite.source_ip);
-            return reject(403, "auth_failed");
+            auto rejected = reject(403, "auth_failed");
+            rejected.trunk = *trunk;  // the trunk's username, a wrong password: its refused call
+            return rejected;
         }
-        if (verdict == NonceIssuer::Verdict::kStale) return challenge(invite, true);
+        if (verdict == NonceIssuer::Verdict::kStale) return challenge(invite, true, now);
+        // Right credentials seen before: a captured header replayed, or a client that reused its
+        // count. Not a wrong password, so not counted as a failure: a fresh nonce with
+        // stale=true lets an honest client answer at once (RFC 7616 §3.3).
+        const bool qop = !credentials->qop.empty();
+        if (replays_.admit(credentials->nonce, qop ? credentials->cnonce : "",
+                           qop ? credentials->nonce_count : 0,
+                           now) == DigestReplayCache::Verdict::kReplay) {
+            digest_replays_.inc();
+            auto rejected = challenge(invite, true, now);
+            rejected.reason = "digest_replay";
+            return rejected;
+        }
         return *trunk;
     }
     // Credentials for another realm/nonce (or unparseable): challenge afresh.
-    return challenge(invite, false);
+    return challenge(invite, false, now);
 }
 
 RouteDecision InboundRouter::route(const InviteRequest& invite) {
@@ -121,7 +189,19 @@ RouteDecision InboundRouter::route(const InviteRequest& invite) {
     if (!trunks) return reject(503, "store_unavailable", {{"Retry-After", "5"}});
     auto identified = identify(invite, *trunks);
     if (auto* rejected = std::get_if<RejectedCall>(&identified)) return std::move(*rejected);
-    return route_for_trunk(invite, std::move(std::get<store::SipTrunk>(identified)));
+    const auto& trunk = std::get<store::SipTrunk>(identified);
+    auto decision = route_for_trunk(invite, trunk);
+    if (auto* rejected = std::get_if<RejectedCall>(&decision)) rejected->trunk = trunk;
+    return decision;
+}
+
+std::optional<store::SipTrunk> InboundRouter::trunk_by_address(const std::string& source_ip) {
+    auto trunks = store_.list_inbound_trunks();
+    if (!trunks) return std::nullopt;
+    for (auto& trunk : *trunks) {
+        if (trunk.auth_type == "ip" && source_allowed(trunk, source_ip)) return std::move(trunk);
+    }
+    return std::nullopt;
 }
 
 RouteDecision InboundRouter::route_for_trunk(const InviteRequest& invite, store::SipTrunk trunk) {
@@ -140,12 +220,9 @@ RouteDecision InboundRouter::route_for_trunk(const InviteRequest& invite, store:
         return accepted;
     }
 
-    const std::string country = trunk.country_code.value_or("");
-    auto dialled = normalise_dialled_number(invite.request_user, country);
-    if (!dialled) dialled = normalise_dialled_number(invite.to_user, country);
+    const auto dialled = dialled_number(invite, trunk);
     if (!dialled) return reject(404, "no_dialled_number");
-    if (!trunk.numbers.empty() &&
-        std::find(trunk.numbers.begin(), trunk.numbers.end(), *dialled) == trunk.numbers.end()) {
+    if (!trunk.numbers.empty() && !lists_number(trunk, *dialled)) {
         return reject(404, "number_not_on_trunk");
     }
     auto number = store_.find_number_by_e164(*dialled);

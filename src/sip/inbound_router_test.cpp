@@ -22,8 +22,8 @@ protected:
         box_.emplace(store::SecretBox::from_keys(
                          {store::SecretBox::parse_key(std::string(64, 'a')).value()})
                          .value());
-        ASSERT_TRUE(store_->create_organization({"org-a", "A", kT}));
-        ASSERT_TRUE(store_->create_organization({"org-b", "B", kT}));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named("org-a", "A", kT)));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named("org-b", "B", kT)));
         assistant_ = make_assistant("org-a");
         ASSERT_TRUE(store_->create_assistant(assistant_));
 
@@ -230,6 +230,127 @@ TEST_F(InboundRouterTest, AssistantHeaderRoutesWithinTheTrunksOrganization) {
     auto foreign = invite("anything");
     foreign.extra_headers.push_back({"X-Assistant-Id", other.id});
     EXPECT_EQ(status_of(router_->route(foreign)), 404);
+}
+
+// --- Digest replays ------------------------------------------------------------------------------
+
+std::string nonce_of(const RouteDecision& decision) {
+    const auto& rejected = std::get<RejectedCall>(decision);
+    std::smatch m;
+    const auto& header = rejected.reply.headers.at(0).value;
+    EXPECT_TRUE(std::regex_search(header, m, std::regex("nonce=\"([^\"]+)\""))) << header;
+    return m[1];
+}
+
+bool is_stale_challenge(const RouteDecision& decision) {
+    const auto* rejected = std::get_if<RejectedCall>(&decision);
+    return rejected != nullptr && rejected->reply.status == 401 &&
+           rejected->reply.headers.at(0).value.find("stale=true") != std::string::npos;
+}
+
+// `invite` with an Authorization header answering `nonce` as the tlpbx trunk; qop=auth unless
+// `nc` is empty.
+InviteRequest answered(InviteRequest invite,
+                       const std::string& nonce,
+                       const std::string& nc,
+                       const std::string& cnonce,
+                       const std::string& password = "pbx-secret") {
+    DigestCredentials c;
+    c.username = "tlpbx";
+    c.realm = "trunkline";
+    c.nonce = nonce;
+    c.uri = invite.request_uri;
+    if (!nc.empty()) {
+        c.qop = "auth";
+        c.nc = nc;
+        c.cnonce = cnonce;
+    }
+    const auto response = compute_digest_response(c, password, "INVITE");
+    auto header = "Digest username=\"tlpbx\", realm=\"trunkline\", nonce=\"" + nonce +
+                  "\", uri=\"" + c.uri + "\", response=\"" + response + "\"";
+    if (!nc.empty()) header += ", qop=auth, nc=" + nc + ", cnonce=\"" + cnonce + "\"";
+    invite.authorization = {header};
+    return invite;
+}
+
+TEST_F(InboundRouterTest, ReplayedDigestHeaderIsChallengedStaleAndNotCountedAsAFailure) {
+    const auto first = authenticated("+31850835037", "pbx-secret");
+    EXPECT_EQ(status_of(router_->route(first)), 200);
+    // The same header on a new INVITE seconds later: a replay.
+    auto replay = router_->route(first);
+    ASSERT_TRUE(is_stale_challenge(replay));
+    EXPECT_EQ(std::get<RejectedCall>(replay).reason, "digest_replay");
+    const auto metrics = metrics_.render_prometheus();
+    EXPECT_NE(metrics.find("trunkline_sip_digest_replays_total 1"), std::string::npos);
+    EXPECT_NE(metrics.find("trunkline_sip_auth_failures_total 0"), std::string::npos);
+    // An honest client answers the fresh nonce and gets in.
+    EXPECT_EQ(status_of(router_->route(answered(first, nonce_of(replay), "00000001", "fresh"))),
+              200);
+}
+
+TEST_F(InboundRouterTest, HigherCountsAndNewCnoncesOnOneNonceAreAccepted) {
+    const auto nonce = nonce_of(router_->route(invite("+31850835037", "198.51.100.20")));
+    const auto base = invite("+31850835037", "198.51.100.20");
+    EXPECT_EQ(status_of(router_->route(answered(base, nonce, "00000001", "c1"))), 200);
+    EXPECT_EQ(status_of(router_->route(answered(base, nonce, "00000002", "c1"))), 200);
+    EXPECT_TRUE(is_stale_challenge(router_->route(answered(base, nonce, "00000002", "c1"))));
+    EXPECT_TRUE(is_stale_challenge(router_->route(answered(base, nonce, "00000001", "c1"))));
+    EXPECT_EQ(status_of(router_->route(answered(base, nonce, "00000001", "c2"))), 200);
+    // Without qop a nonce authenticates once.
+    EXPECT_EQ(status_of(router_->route(answered(base, nonce, "", ""))), 200);
+    EXPECT_TRUE(is_stale_challenge(router_->route(answered(base, nonce, "", ""))));
+    // A replay with a wrong password is still a wrong password.
+    EXPECT_EQ(status_of(router_->route(answered(base, nonce, "00000001", "c1", "wrong"))), 403);
+}
+
+TEST_F(InboundRouterTest, ReplayProtectionFollowsTheInjectedClock) {
+    auto now = NonceIssuer::Clock::time_point(std::chrono::seconds(1'700'000'000));
+    InboundRouterConfig config;
+    config.clock = [&now] { return now; };
+    InboundRouter router(*store_, *box_, metrics_, config, std::array<unsigned char, 32>{});
+    const auto base = invite("+31850835037", "198.51.100.40");
+    const auto nonce = nonce_of(router.route(base));
+    now += std::chrono::seconds(10);
+    EXPECT_EQ(status_of(router.route(answered(base, nonce, "00000001", "c"))), 200);
+    now += std::chrono::seconds(10);
+    EXPECT_TRUE(is_stale_challenge(router.route(answered(base, nonce, "00000001", "c"))));
+    // Past the nonce lifetime the nonce itself is stale, whatever the count.
+    now += config.nonce_lifetime;
+    EXPECT_TRUE(is_stale_challenge(router.route(answered(base, nonce, "00000009", "c"))));
+}
+
+// --- Several trunks for one source -------------------------------------------------------------
+
+TEST_F(InboundRouterTest, TheDialledNumberPicksAmongTrunksThatShareAnAddress) {
+    auto ip_trunk = [&](const std::string& name, std::vector<std::string> numbers) {
+        store::SipTrunk t;
+        t.id = new_uuid();
+        t.org_id = "org-a";
+        t.name = name;
+        t.direction = "inbound";
+        t.auth_type = "ip";
+        t.allowed_addresses = {"192.0.2.0/24"};
+        t.numbers = std::move(numbers);
+        t.created_at = t.updated_at = kT;
+        EXPECT_TRUE(store_->create_trunk(t));
+        return t.id;
+    };
+    const auto first = ip_trunk("first", {"+31850000011"});
+    const auto second = ip_trunk("second", {"+31850000012"});
+    const auto open = ip_trunk("any number", {});
+    for (const char* e164 : {"+31850000011", "+31850000012", "+31850000013"}) {
+        add_number(e164, "org-a", assistant_.id, true);
+    }
+    auto trunk_for = [&](const std::string& dialled) {
+        auto decision = router_->route(invite(dialled, "192.0.2.50"));
+        const auto* call = std::get_if<AcceptedCall>(&decision);
+        return call != nullptr ? call->trunk.id : std::string("rejected");
+    };
+    EXPECT_EQ(trunk_for("+31850000011"), first);
+    EXPECT_EQ(trunk_for("+31850000012"), second);  // not the first match
+    EXPECT_EQ(trunk_for("+31850000013"), open);    // the organization's, listed on no trunk
+    EXPECT_EQ(trunk_for("+31850835037"), open);
+    EXPECT_EQ(trunk_for("+31999999999"), "rejected");
 }
 
 }  // namespace

@@ -62,7 +62,12 @@ public:
     virtual void on_invite(const InviteRequest& invite) = 0;
     // A re-INVITE on an established dialog (hold/resume/codec change); answer with reply().
     virtual void on_reinvite(DialogId dialog, const InviteRequest& invite) = 0;
-    virtual void on_ack(DialogId dialog) = 0;
+    // The ACK of our 2xx; `sdp` is its body: the answer to an offer we made in that 2xx (late
+    // offer, RFC 3261 §13.2.1), else empty.
+    virtual void on_ack(DialogId dialog, const std::string& sdp) = 0;
+    // A key press sent as SIP INFO (application/dtmf-relay or application/dtmf) on `dialog`;
+    // the stack has answered the INFO already. `duration_ms` 0 when the sender did not say.
+    virtual void on_info_dtmf(DialogId dialog, char digit, int duration_ms) {}
     virtual void on_cancel(DialogId dialog) = 0;
     virtual void on_bye(DialogId dialog) = 0;
     // A response to an INVITE we sent (provisional and final; `sdp` empty when none).
@@ -78,6 +83,9 @@ public:
     // (`from_notify` false: 202 accepted, or a refusal), then the status lines the far end reports
     // in NOTIFY message/sipfrag bodies (`from_notify` true), up to a final one (>= 200).
     virtual void on_refer_progress(DialogId dialog, int status, bool from_notify) {}
+    // The session timer (RFC 4028) ended the dialog: no refresh came in time (`bye_sent`: the
+    // stack has sent the BYE), or our refresh failed (the BYE is the application's to send).
+    virtual void on_session_timer_expired(DialogId dialog, bool bye_sent) {}
     // The dialog is gone (after BYE either way, a final error response, or a CANCEL).
     virtual void on_terminated(DialogId dialog, int status, const std::string& phrase) = 0;
 };

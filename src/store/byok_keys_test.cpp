@@ -49,8 +49,8 @@ protected:
         auto opened = open_sqlite_store(dir_.path() / "trunkline.db");
         ASSERT_TRUE(opened) << opened.error().message;
         store_ = std::move(*opened);
-        ASSERT_TRUE(store_->create_organization({kOrgA, "Org A", kT0}));
-        ASSERT_TRUE(store_->create_organization({kOrgB, "Org B", kT0}));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named(kOrgA, "Org A", kT0)));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named(kOrgB, "Org B", kT0)));
     }
 
     void put(const std::string& org, const std::string& provider, std::string_view plain) {

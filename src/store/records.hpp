@@ -20,6 +20,16 @@ struct Organization {
     std::optional<std::string> webhook_url;
     std::optional<std::string> webhook_secret_sealed;
     std::optional<std::string> webhook_events_json;  // JSON array of event names; none = all
+
+    // A new organization with no webhook (positional aggregate initialisation would leave the
+    // optional members to -Wmissing-field-initializers).
+    static Organization named(std::string id, std::string name, std::string created_at) {
+        Organization org;
+        org.id = std::move(id);
+        org.name = std::move(name);
+        org.created_at = std::move(created_at);
+        return org;
+    }
 };
 
 struct ApiKey {
@@ -57,6 +67,9 @@ struct SipTrunk {
     std::vector<std::string> allowed_addresses;  // CIDRs (inbound IP authentication)
     std::vector<std::string> numbers;            // E.164 DIDs that may arrive on this trunk
     std::string transfer_method = "bridge";      // bridge | refer | auto
+    // How a number is named in a REFER through this trunk: "sip" (sip:+E164@host[:port], what
+    // softphones and most PBXs accept) or "tel" (tel:+E164, RFC 3966).
+    std::string refer_uri = "sip";
     std::vector<SipHeader> headers;              // extra headers on outbound INVITEs
     // Outbound calls (issue 7). Carriers differ in what they check: the From user part (none:
     // the caller ID), the digest username when it is not `username` (none: `username`), and
@@ -122,6 +135,9 @@ struct Call {
     // The last transfer: {destination, method, status, sip_code, reason, requested_at,
     // connected_at} as JSON, absent when none was requested.
     std::optional<std::string> transfer_json;
+    // The SIP status we answered a refused INVITE with (404, 480, 488, 403, 503), or the final
+    // status that ended an outbound call; absent when none applies.
+    std::optional<int> sip_status;
 };
 
 struct CallEvent {

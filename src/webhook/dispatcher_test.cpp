@@ -62,7 +62,7 @@ protected:
         auto opened = store::open_sqlite_store(dir_.path() / "trunkline.db");
         ASSERT_TRUE(opened) << opened.error().message;
         store_ = std::move(*opened);
-        ASSERT_TRUE(store_->create_organization({kOrg, "Org", "2025-01-01T00:00:00.000Z"}));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named(kOrg, "Org", "2025-01-01T00:00:00.000Z")));
         store::SecretBox::Key key;
         key.bytes.assign(32, 7);
         box_.emplace(store::SecretBox::from_keys({key}).value());

@@ -178,6 +178,11 @@ class Server:
                 log.write(line)
                 if not listening.is_set():
                     text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+                    if text.startswith("{"):  # --log-format json: the banner is the msg
+                        try:
+                            text = json.loads(text).get("msg", text)
+                        except ValueError:
+                            pass
                     sip = SIP_LISTEN_RE.search(text)
                     if sip:
                         found["sip_host"], found["sip_port"] = sip.group(1), int(sip.group(2))

@@ -7,7 +7,7 @@ from harness import ServerTestCase, new_uuid
 
 TRUNK_KEYS = {
     "id", "name", "host", "port", "username", "direction", "transport", "auth_type", "caller_id",
-    "allowed_addresses", "numbers", "transfer_method", "headers", "inbound_username",
+    "allowed_addresses", "numbers", "transfer_method", "refer_uri", "headers", "inbound_username",
     "sip_endpoint", "has_password", "is_active", "created_at", "updated_at", "country_code",
     "from_user", "auth_username", "send_pai", "max_concurrent_calls", "max_calls_per_second",
 }

@@ -146,6 +146,38 @@ class SipServerTestCase(harness.ServerTestCase):
                           what=f"{gauge} back to 0 (now {self.metric(gauge)})")
 
 
+class DigestTrunkTestCase(SipServerTestCase):
+    """SipServerTestCase whose only inbound trunk is a digest one (a PBX): 127.0.0.1 is not
+    trusted by address, so every INVITE is challenged. `trunk_id`, `username`, `password`."""
+    ip_trunk = False
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        r = cls.server.api("POST", "/sip-trunks", {"name": "PBX", "direction": "inbound"})
+        assert r.status == 201, r
+        cls.trunk_id = r.body["trunk"]["id"]
+        cls.username = r.body["trunk"]["inbound_username"]
+        cls.password = r.body["trunk"]["inbound_password"]
+
+
+def tone_ratio(samples, freq, rate=8000):
+    """Goertzel: the share of a block's energy at `freq`."""
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = round(n * freq / rate)
+    w = 2 * math.pi * k / n
+    coeff = 2 * math.cos(w)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + coeff * s1 - s2
+        s2, s1 = s1, s0
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    total = sum(x * x for x in samples) * n / 2
+    return power / total if total else 0.0
+
+
 # ---------------------------------------------------------------------- a real UAC with RTP
 class Uac:
     """Places one call over UDP with a PCMU offer, records the RTP it receives, hangs up."""

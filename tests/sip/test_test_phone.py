@@ -9,7 +9,8 @@ import unittest
 import wave
 
 
-from sip_harness import DID, GREETING, SipServerTestCase, harness, transcribe
+from sip_harness import (DID, GREETING, DigestTrunkTestCase, SipServerTestCase, harness,
+                         transcribe)
 
 
 def run_phone(server, *args, timeout=60):
@@ -51,16 +52,7 @@ class TestPhoneIpTrunk(SipServerTestCase):
         self.assertIn("--header", r.stderr)
 
 
-class TestPhoneDigestTrunk(SipServerTestCase):
-    ip_trunk = False
-
-    @classmethod
-    def setUpServer(cls):
-        super().setUpServer()
-        r = cls.server.api("POST", "/sip-trunks", {"name": "PBX", "direction": "inbound"})
-        assert r.status == 201, r
-        cls.username = r.body["trunk"]["inbound_username"]
-        cls.password = r.body["trunk"]["inbound_password"]
+class TestPhoneDigestTrunk(DigestTrunkTestCase):
 
     def test_phone_answers_the_challenge(self):
         r = run_phone(self.server, "--user", self.username, "--password", self.password,

@@ -11,7 +11,7 @@ import time
 import unittest
 
 from sip_harness import (DID, SCENARIOS, SIPP, SipServerTestCase, Uac, free_udp_port, harness,
-                         rtp_range, transcribe)
+                         rtp_range, tone_ratio, transcribe)
 
 DESK = "+31201234567"
 DESK_GREETING = "This is the billing department, how can I help?"
@@ -111,7 +111,8 @@ class TestTransferToAnotherSystem(DeskTestCase):
         self.assertTrue(challenge["answered"])
         self.assertTrue(challenge["realm"])
         relayed = [e["data"] for e in call["events"] if e["type"] == "dtmf"]
-        self.assertEqual(relayed, [{"digit": "7", "duration_ms": 100, "relayed": True}])
+        self.assertEqual(relayed, [{"digit": "7", "method": "rfc4733", "duration_ms": 100,
+                                    "relayed": True}])
         self.assertEqual(call["status"], "ended")
         self.assertEqual(call["end_reason"], "transferred")
         # The desk greets as soon as it answers: its words, through the bridge, are in what the
@@ -200,23 +201,6 @@ class TestTransferNoAnswer(SippPbxTestCase):
                         "no 425 Hz ringback heard")
         self.assertGaugesReturnToZero()
 
-
-def tone_ratio(samples, freq, rate=8000):
-    """Goertzel: the share of the block's energy at `freq`."""
-    import math
-    n = len(samples)
-    if n == 0:
-        return 0.0
-    k = round(n * freq / rate)
-    w = 2 * math.pi * k / n
-    coeff = 2 * math.cos(w)
-    s1 = s2 = 0.0
-    for x in samples:
-        s0 = x + coeff * s1 - s2
-        s2, s1 = s1, s0
-    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
-    total = sum(x * x for x in samples) * n / 2
-    return power / total if total else 0.0
 
 
 class TestToolTransferWithOwnCredentials(DeskTestCase):
@@ -321,6 +305,54 @@ class TestReferTransfer(TransferTestCase):
         for expected in ("transfer.refer_sent", "transfer.refer_response", "transfer.notify"):
             self.assertIn(expected, types)
         self.assertGaugesReturnToZero()
+
+
+class TestReferNumberTargets(TransferTestCase):
+    """A number destination is referred as sip:+E164@<trunk host>:<port> by default (linphone
+    refuses tel: with 400, baresip fails its NOTIFY with 500), as tel:+E164 when the trunk says
+    refer_uri "tel"."""
+
+    @classmethod
+    def setUpServer(cls):
+        super().setUpServer()
+        use_transfer_trunk(cls.server, {"name": "Carrier", "host": "127.0.0.1", "port": 5,
+                                        "auth_type": "ip", "transfer_method": "refer"})
+        cls.trunk_id = next(t["id"] for t in cls.server.api("GET", "/sip-trunks").body["trunks"]
+                            if t["name"] == "Carrier")
+
+    def refer_number(self, scenario):
+        proc = self.sipp(scenario, wait=False)
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "transfer", "destination": "+31612345678"})
+        self.assertEqual(r.status, 200, r)
+        self.finish_sipp(proc)  # the scenario checks the Refer-To
+        ended = self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call['id']}").body), what="the call to end")
+        self.assertEqual(ended["transfer"]["status"], "connected", ended["events"])
+        self.assertGaugesReturnToZero()
+        return ended
+
+    def test_number_is_referred_as_a_sip_uri_of_the_trunk(self):
+        r = self.server.api("GET", f"/sip-trunks/{self.trunk_id}")
+        self.assertEqual(r.body["trunk"]["refer_uri"], "sip")
+        ended = self.refer_number("refer_accept_sip_number.xml")
+        sent = [e["data"]["refer_to"] for e in ended["events"] if e["type"] == "transfer.refer_sent"]
+        self.assertEqual(sent, ["sip:+31612345678@127.0.0.1:5"])
+
+    def test_trunk_asking_for_tel_gets_tel(self):
+        r = self.server.api("PATCH", f"/sip-trunks/{self.trunk_id}", {"refer_uri": "tel"})
+        self.assertEqual(r.status, 200, r)
+        try:
+            self.refer_number("refer_accept.xml")
+        finally:
+            self.server.api("PATCH", f"/sip-trunks/{self.trunk_id}", {"refer_uri": "sip"})
+
+    def test_refer_uri_is_validated(self):
+        r = self.server.api("PATCH", f"/sip-trunks/{self.trunk_id}", {"refer_uri": "http"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.body["field"], "refer_uri")
 
 
 class TestAutoFallsBackToBridge(DeskTestCase):

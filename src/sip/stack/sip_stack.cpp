@@ -1,7 +1,12 @@
 #include "sip/stack/sip_stack.hpp"
 
+#include "common/log.hpp"
+#include "sip/dtmf_info.hpp"
 #include "sip/stack/message_copy.hpp"
 #include "sip/stack/sofia.hpp"
+#include "sip/stack/sofia_log.hpp"
+
+#include <sofia-sip/tport_tag.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -15,8 +20,19 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tl::sip {
+namespace {
+
+constexpr unsigned kSessionExpires = 1800;   // RFC 4028 §4 recommends 30 minutes
+constexpr unsigned kMinSessionExpires = 90;  // RFC 4028 §4: the smallest Min-SE
+
+bool allows_update(sip_t const* sip) {
+    return sip && sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+}
+
+}  // namespace
 
 struct SipStack::Impl {
     SipStackConfig config;
@@ -36,6 +52,13 @@ struct SipStack::Impl {
     std::unordered_map<DialogId, nua_handle_t*> dialogs;
     std::unordered_map<DialogId, OutboundInvite> outbound;  // credentials for challenges
     std::unordered_map<DialogId, int> auth_attempts;
+    // Dialogs on TCP: our Contact must say so (RFC 3261 §12.1.1, RFC 3263 §4.1), or the peer
+    // sends its ACK, BYE and re-INVITEs over UDP.
+    std::unordered_map<DialogId, std::string> stream_contacts;
+    // Dialogs whose BYE the application asked for (any other BYE is the session timer's).
+    std::unordered_set<DialogId> app_byes;
+    // Dialogs whose peer supports session timers: our 2xx then says Require: timer (RFC 4028 §9).
+    std::unordered_set<DialogId> timer_peers;
     std::atomic<DialogId> next_dialog{1};
     bool shutting_down = false;
 
@@ -100,7 +123,10 @@ struct SipStack::Impl {
                 }
                 return;
             case nua_i_ack:
-                if (hmagic) events.on_ack(id_of(hmagic));
+                if (hmagic) events.on_ack(id_of(hmagic), body_of(sip));
+                return;
+            case nua_i_info:
+                handle_info(nua_, nh, hmagic, sip);
                 return;
             case nua_i_cancel:
                 if (hmagic) events.on_cancel(id_of(hmagic));
@@ -116,6 +142,9 @@ struct SipStack::Impl {
                     dialogs.erase(id);
                     outbound.erase(id);
                     auth_attempts.erase(id);
+                    stream_contacts.erase(id);
+                    app_byes.erase(id);
+                    timer_peers.erase(id);
                     nua_handle_bind(nh, nullptr);
                     nua_handle_destroy(nh);
                     events.on_terminated(id, status, phrase);
@@ -143,6 +172,22 @@ struct SipStack::Impl {
                 }
                 return;
             case nua_r_bye:
+                // A BYE the application did not ask for: the stack's session timer found the
+                // session expired (RFC 4028 §10: no refresh arrived in time).
+                if (hmagic && !app_byes.count(id_of(hmagic)) && status >= 200) {
+                    app_byes.insert(id_of(hmagic));
+                    events.on_session_timer_expired(id_of(hmagic), true);
+                }
+                return;
+            case nua_r_update:
+                // Only the session timer sends UPDATE: a refresh the peer refused or never
+                // answered ends the session (RFC 4028 §10).
+                if (hmagic && status >= 300) {
+                    spdlog::warn("sip: session refresh (UPDATE) of dialog {} failed: {} {}",
+                                 id_of(hmagic), status, log::clip(phrase));
+                    events.on_session_timer_expired(id_of(hmagic), false);
+                }
+                return;
             case nua_i_active:
             case nua_i_terminated:
             case nua_r_set_params:
@@ -165,7 +210,58 @@ struct SipStack::Impl {
         const DialogId id = next_dialog++;
         nua_handle_bind(nh, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
         dialogs.emplace(id, nh);
-        events.on_invite(copy_invite(nua, id, sip));
+        auto invite = copy_invite(nua, id, sip);
+        if (invite.transport == "tcp") stream_contacts.emplace(id, contact_for("tcp"));
+        if (allows_update(sip)) nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+        if (sip && sip_has_supported(sip->sip_supported, "timer")) timer_peers.insert(id);
+        events.on_invite(invite);
+    }
+
+    // Our Contact for a dialog on `transport` ("tcp"): the announced address and port.
+    std::string contact_for(std::string_view transport) const {
+        const auto& host = config.contact_host.empty() ? config.listen_host : config.contact_host;
+        const bool v6 = host.find(':') != std::string::npos;
+        return fmt::format("<sip:{}{}{}:{};transport={}>", v6 ? "[" : "", host, v6 ? "]" : "",
+                           config.listen_port, transport);
+    }
+
+    static std::string body_of(sip_t const* sip) {
+        if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) {
+            return {};
+        }
+        return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    }
+
+    // INFO (RFC 6086) is answered here, inside the event: NUTAG_WITH_THIS names the request
+    // being delivered. DTMF bodies reach the call; anything else is refused, never ignored.
+    void handle_info(nua_t* nua_, nua_handle_t* nh, void* hmagic, sip_t const* sip) {
+        if (hmagic == nullptr) {  // outside any dialog of ours
+            nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua_), TAG_END());
+            nua_handle_destroy(nh);
+            return;
+        }
+        const std::string type =
+            sip && sip->sip_content_type && sip->sip_content_type->c_type
+                ? sip->sip_content_type->c_type
+                : "";
+        if (type.empty() && body_of(sip).empty()) {
+            // An empty INFO is a keep-alive probe (RFC 6086 §4.2.2 allows it).
+            nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+            return;
+        }
+        if (!is_dtmf_info_type(type)) {
+            nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA,
+                        SIPTAG_ACCEPT_STR("application/dtmf-relay, application/dtmf"),
+                        NUTAG_WITH_THIS(nua_), TAG_END());
+            return;
+        }
+        const auto digit = parse_dtmf_info(type, body_of(sip));
+        if (!digit) {
+            nua_respond(nh, 400, "Bad DTMF Body", NUTAG_WITH_THIS(nua_), TAG_END());
+            return;
+        }
+        nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+        events.on_info_dtmf(id_of(hmagic), digit->digit, digit->duration_ms);
     }
 
     static std::string realm_of(sip_t const* sip) {
@@ -198,11 +294,10 @@ struct SipStack::Impl {
                 return;
             }
         }
-        std::string sdp;
-        if (sip && sip->sip_payload && sip->sip_payload->pl_data) {
-            sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        if (status >= 200 && status < 300 && allows_update(sip)) {
+            nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
         }
-        events.on_response(id, status, phrase, sdp);
+        events.on_response(id, status, phrase, body_of(sip));
     }
 
     void do_invite(DialogId id, const OutboundInvite& invite) {
@@ -217,30 +312,50 @@ struct SipStack::Impl {
         }
         dialogs.emplace(id, nh);
         outbound.emplace(id, invite);
+        if (uri_says_tcp(invite.request_uri)) stream_contacts.emplace(id, contact_for("tcp"));
+        const auto contact = stream_contacts.find(id);
         std::string headers;
         for (const auto& h : invite.headers) headers += h.name + ": " + h.value + "\r\n";
         nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(invite.sdp.c_str()),
+                   TAG_IF(contact != stream_contacts.end(),
+                          SIPTAG_CONTACT_STR(contact != stream_contacts.end()
+                                                 ? contact->second.c_str()
+                                                 : nullptr)),
                    TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
     }
 
     void do_reply(DialogId id, const Reply& reply) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;  // the dialog ended meanwhile (CANCEL, BYE)
+        nua_handle_t* nh = it->second;
         std::string headers;
         for (const auto& h : reply.headers) headers += h.name + ": " + h.value + "\r\n";
+        // nua_respond keeps the phrase pointer (it copies only the tags) and builds the
+        // response later, from its own event queue: the phrase must outlive this call. A copy
+        // in the handle's memory home lives exactly as long as the handle; standard phrases are
+        // static.
         const char* phrase = reply.phrase.empty() ? sip_status_phrase(reply.status)
-                                                  : reply.phrase.c_str();
+                                                  : su_strdup(nua_handle_home(nh),
+                                                              reply.phrase.c_str());
         if (phrase == nullptr) phrase = "";
-        if (!reply.sdp.empty()) {
-            nua_respond(it->second, reply.status, phrase,
-                        SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                        SIPTAG_PAYLOAD_STR(reply.sdp.c_str()),
-                        TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
-        } else {
-            nua_respond(it->second, reply.status, phrase,
-                        TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
-        }
+        const auto contact = stream_contacts.find(id);
+        const bool with_contact = contact != stream_contacts.end() && reply.status < 300;
+        const bool require_timer =
+            reply.status >= 200 && reply.status < 300 && timer_peers.count(id) > 0;
+        nua_respond(nh, reply.status, phrase,
+                    TAG_IF(!reply.sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                    TAG_IF(!reply.sdp.empty(), SIPTAG_PAYLOAD_STR(reply.sdp.c_str())),
+                    TAG_IF(with_contact,
+                           SIPTAG_CONTACT_STR(with_contact ? contact->second.c_str() : nullptr)),
+                    TAG_IF(require_timer, SIPTAG_REQUIRE_STR("timer")),
+                    TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
+    }
+
+    static bool uri_says_tcp(std::string_view uri) {
+        std::string lower(uri);
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return lower.find(";transport=tcp") != std::string::npos;
     }
 
     // A NOTIFY of our REFER's implicit subscription: its body is a message/sipfrag status line.
@@ -270,6 +385,7 @@ struct SipStack::Impl {
     void do_bye(DialogId id) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;
+        app_byes.insert(id);
         if (outbound.count(id) && !nua_handle_has_active_call(it->second)) {
             nua_cancel(it->second, TAG_END());
         } else {
@@ -280,6 +396,7 @@ struct SipStack::Impl {
     void begin_shutdown() {
         shutting_down = true;
         for (const auto& [id, nh] : dialogs) {
+            app_byes.insert(id);
             if (nua_handle_has_active_call(nh)) {
                 nua_bye(nh, TAG_END());
             } else {
@@ -291,6 +408,7 @@ struct SipStack::Impl {
     }
 
     void run(std::promise<Status>& started) {
+        redirect_sofia_logs(spdlog::get_level());
         su_init();
         su_home_init(home);
         root = su_root_create(this);
@@ -306,10 +424,22 @@ struct SipStack::Impl {
                                   : fmt::format("sip:{}:{}", config.listen_host, config.listen_port);
         nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
                          NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                         NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0),
+                         NUTAG_ENABLEMESSAGE(0),
+                         // Session timers (RFC 4028): we ask for 30 minutes, accept down to
+                         // 90 s (422 below), keep the refresher the peer asks for, and refresh
+                         // with UPDATE where the peer allows it (set per dialog).
+                         NUTAG_SESSION_TIMER(kSessionExpires), NUTAG_MIN_SE(kMinSessionExpires),
+                         NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(0),
+                         // We answer INFO ourselves (DTMF or 415), not the stack's blind 200.
+                         NUTAG_APPL_METHOD("INFO"),
+                         // Untrusted TCP peers: close idle and stuck connections in seconds
+                         // (sofia's default idle time is 30 minutes).
+                         TPTAG_IDLE(static_cast<unsigned>(config.tcp_idle_timeout.count())),
+                         TPTAG_TIMEOUT(
+                             static_cast<unsigned>(config.incomplete_message_timeout.count())),
                          // Exactly the methods we handle: NUTAG_ALLOW would add to NUA's own
                          // list (MESSAGE, SUBSCRIBE, REFER, ...), which we do not implement.
-                         SIPTAG_ALLOW_STR(config.allow.c_str()), SIPTAG_SUPPORTED_STR(""),
+                         SIPTAG_ALLOW_STR(config.allow.c_str()), SIPTAG_SUPPORTED_STR("timer, 100rel"),
                          SIPTAG_USER_AGENT_STR(config.user_agent.c_str()),
                          SIPTAG_SERVER_STR(config.user_agent.c_str()), TAG_END());
         if (nua == nullptr) {

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "sip/sip_types.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,9 +20,17 @@ struct SipStackConfig {
     std::string listen_host = "0.0.0.0";
     int listen_port = 5060;
     std::string contact_host;  // --public-ip, else the listen host
+    // User-Agent and Server: no version by default, so scanners cannot fingerprint a release.
     std::string user_agent = "trunkline";
     // NOTIFY: the progress of REFERs we send (in-dialog only; others are answered 481).
-    std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY";
+    // INFO: DTMF (application/dtmf-relay, application/dtmf); other bodies get 415.
+    // UPDATE: session refreshes (RFC 4028, 3311), answered by the stack.
+    std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE";
+    // A TCP connection with nothing to send or receive for this long is closed; so is one
+    // whose message stays incomplete (slow-loris) or that sent a message we could not parse
+    // (the stack stops reading it after the 400).
+    std::chrono::milliseconds tcp_idle_timeout{30'000};
+    std::chrono::milliseconds incomplete_message_timeout{30'000};
 };
 
 class SipStack {

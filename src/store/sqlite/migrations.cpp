@@ -225,10 +225,21 @@ ALTER TABLE sip_trunks ADD COLUMN max_concurrent_calls INTEGER;
 ALTER TABLE sip_trunks ADD COLUMN max_calls_per_second REAL;
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations = {
+// Refused INVITEs of known trunks are call records too (status failed): the status we answered.
+constexpr std::string_view kV10CallSipStatus = R"sql(
+ALTER TABLE calls ADD COLUMN sip_status INTEGER;
+)sql";
+
+// REFER targets: numbers are referred as sip: URIs unless the trunk asks for tel: (linphone
+// refuses a tel: Refer-To with 400, baresip fails its NOTIFY with 500).
+constexpr std::string_view kV11TrunkReferUri = R"sql(
+ALTER TABLE sip_trunks ADD COLUMN refer_uri TEXT NOT NULL DEFAULT 'sip';
+)sql";
+
+constexpr std::array<std::string_view, 11> kMigrations = {
     kV1Initial,           kV2OrganizationRevision, kV3TrunkCountryCode, kV4CallTransfer,
     kV5WebhookDeliveries, kV6OrganizationWebhook,  kV7ByokKeys,         kV8WebhookClaimOrder,
-    kV9TrunkOutbound};
+    kV9TrunkOutbound,     kV10CallSipStatus,       kV11TrunkReferUri};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

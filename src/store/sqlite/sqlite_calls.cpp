@@ -11,9 +11,9 @@ namespace {
 const std::string kCallColumns =
     "id, org_id, direction, status, caller_phone, assistant_phone, assistant_id, number_id,"
     " trunk_id, end_reason, error, started_at, ended_at, duration_seconds, messages_json,"
-    " sip_call_id, created_at, updated_at, transfer_json";
+    " sip_call_id, created_at, updated_at, transfer_json, sip_status";
 const std::string kInsertCall = "INSERT INTO calls (" + kCallColumns +
-                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const std::string kSelectCall =
     "SELECT " + kCallColumns + " FROM calls WHERE org_id = ? AND id = ?";
 
@@ -28,6 +28,10 @@ constexpr std::string_view kCallFilter =
 const std::string kCountCalls = "SELECT COUNT(*)" + std::string(kCallFilter);
 const std::string kListCalls = "SELECT " + kCallColumns + std::string(kCallFilter) +
                                " ORDER BY created_at DESC, id DESC LIMIT ?5 OFFSET ?6";
+
+std::optional<long long> sip_status_column(const Call& c) {
+    return c.sip_status ? std::optional<long long>(*c.sip_status) : std::nullopt;
+}
 
 Call read_call(const Statement& row) {
     Call c;
@@ -48,6 +52,7 @@ Call read_call(const Statement& row) {
     c.messages_json = row.text(14);
     c.sip_call_id = row.opt_text(15);
     c.transfer_json = row.opt_text(18);
+    if (const auto status = row.opt_int64(19)) c.sip_status = static_cast<int>(*status);
     c.created_at = row.text(16);
     c.updated_at = row.text(17);
     return c;
@@ -62,7 +67,7 @@ Status SqliteStore::create_call(const Call& c) {
         stmt->bind_all(c.id, c.org_id, c.direction, c.status, c.caller_phone, c.assistant_phone,
                        c.assistant_id, c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at,
                        c.ended_at, c.duration_seconds, c.messages_json, c.sip_call_id, c.created_at,
-                       c.updated_at, c.transfer_json);
+                       c.updated_at, c.transfer_json, sip_status_column(c));
         if (auto done = stmt->run("create call"); !done) {
             return insert_error(done.error(), "a call");
         }
@@ -116,12 +121,13 @@ Status SqliteStore::update_call_row(Connection& conn, const Call& c) {
         "UPDATE calls SET direction = ?, status = ?, caller_phone = ?, assistant_phone = ?,"
         " assistant_id = ?, number_id = ?, trunk_id = ?, end_reason = ?, error = ?,"
         " started_at = ?, ended_at = ?, duration_seconds = ?, messages_json = ?,"
-        " sip_call_id = ?, updated_at = ?, transfer_json = ? WHERE org_id = ? AND id = ?");
+        " sip_call_id = ?, updated_at = ?, transfer_json = ?, sip_status = ?"
+        " WHERE org_id = ? AND id = ?");
     if (!stmt) return stmt.error();
     stmt->bind_all(c.direction, c.status, c.caller_phone, c.assistant_phone, c.assistant_id,
                    c.number_id, c.trunk_id, c.end_reason, c.error, c.started_at, c.ended_at,
                    c.duration_seconds, c.messages_json, c.sip_call_id, c.updated_at,
-                   c.transfer_json, c.org_id, c.id);
+                   c.transfer_json, sip_status_column(c), c.org_id, c.id);
     return run_on_one_row(*stmt, "update call", "call");
 }
 

@@ -1,8 +1,14 @@
 // SIP trunks, phone numbers and assistants of the SQLite store.
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
+#include <fmt/format.h>
+
+#include "common/validation.hpp"
 #include "store/sqlite/json_columns.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 
@@ -15,7 +21,7 @@ const std::string kTrunkColumns =
     "id, org_id, name, host, port, username, password_sealed, direction, transport, auth_type,"
     " caller_id, allowed_addresses, numbers, transfer_method, headers, inbound_username,"
     " inbound_password_sealed, is_active, created_at, updated_at, country_code, from_user,"
-    " auth_username, send_pai, max_concurrent_calls, max_calls_per_second";
+    " auth_username, send_pai, max_concurrent_calls, max_calls_per_second, refer_uri";
 const std::string kSelectTrunk =
     "SELECT " + kTrunkColumns + " FROM sip_trunks WHERE org_id = ? AND id = ?";
 const std::string kListTrunks =
@@ -26,7 +32,7 @@ const std::string kListInboundTrunks = "SELECT " + kTrunkColumns +
                                        " AND is_active = 1 ORDER BY created_at, id";
 const std::string kInsertTrunk = "INSERT INTO sip_trunks (" + kTrunkColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // id, org_id and created_at identify the row and never change.
 constexpr const char* kUpdateTrunk =
     "UPDATE sip_trunks SET name = ?, host = ?, port = ?, username = ?, password_sealed = ?,"
@@ -34,7 +40,7 @@ constexpr const char* kUpdateTrunk =
     " numbers = ?, transfer_method = ?, headers = ?, inbound_username = ?,"
     " inbound_password_sealed = ?, is_active = ?, updated_at = ?, country_code = ?,"
     " from_user = ?, auth_username = ?, send_pai = ?, max_concurrent_calls = ?,"
-    " max_calls_per_second = ? WHERE org_id = ? AND id = ?";
+    " max_calls_per_second = ?, refer_uri = ? WHERE org_id = ? AND id = ?";
 
 Result<SipTrunk> read_trunk(const Statement& row) {
     SipTrunk t;
@@ -72,7 +78,82 @@ Result<SipTrunk> read_trunk(const Statement& row) {
         t.max_concurrent_calls = static_cast<int>(*max_calls);
     }
     t.max_calls_per_second = row.opt_double(25);
+    t.refer_uri = row.text(26);
     return t;
+}
+
+// Trunks that identify callers by source address (docs/calls.md "Who is calling"). Only they make
+// two organizations' INVITEs indistinguishable when their addresses overlap.
+bool identifies_by_address(std::string_view direction, std::string_view auth_type) {
+    return (direction == "inbound" || direction == "both") && auth_type == "ip";
+}
+
+// The addresses the stored trunk (org_id, id) identifies callers by; none when it does not
+// identify by address. kNotFound when there is no such trunk in the organization.
+Result<std::vector<std::string>> addresses_claimed(Connection& conn,
+                                                   const std::string& org_id,
+                                                   const std::string& id) {
+    auto stmt = conn.prepare(
+        "SELECT direction, auth_type, allowed_addresses FROM sip_trunks"
+        " WHERE org_id = ? AND id = ?");
+    if (!stmt) return stmt.error();
+    stmt->bind_all(org_id, id);
+    auto found = stmt->step("read sip trunk");
+    if (!found) return found.error();
+    if (!*found) return make_error(Errc::kNotFound, "sip trunk not found");
+    if (!identifies_by_address(stmt->text(0), stmt->text(1))) return std::vector<std::string>{};
+    return decode_strings(stmt->text(2), "sip_trunks.allowed_addresses");
+}
+
+// Refuses an allowed address of `trunk` that overlaps one of an address-identified inbound trunk
+// of another organization (Store contract, store.hpp): an INVITE from the shared range could not
+// be told apart, and one tenant could capture another's calls by listing its carrier's range.
+// Inactive trunks count too, so re-activating one never collides. `kept` holds the addresses the
+// stored row already claimed: an update that keeps them is not refused for an overlap that
+// predates this check. The error names the field, never the other trunk or its organization.
+// Runs inside the caller's write transaction, so two concurrent writes cannot both pass.
+Status check_addresses_free(Connection& conn,
+                            const SipTrunk& trunk,
+                            const std::vector<std::string>& kept) {
+    if (!identifies_by_address(trunk.direction, trunk.auth_type)) return {};
+    std::vector<std::pair<std::size_t, IpNetwork>> claimed;
+    for (std::size_t i = 0; i < trunk.allowed_addresses.size(); ++i) {
+        const auto& address = trunk.allowed_addresses[i];
+        if (std::find(kept.begin(), kept.end(), address) != kept.end()) continue;
+        // The API validated every address; one that does not parse can match no caller either.
+        if (auto network = parse_ip_network(address)) claimed.emplace_back(i, *network);
+    }
+    if (claimed.empty()) return {};
+    auto stmt = conn.prepare(
+        "SELECT allowed_addresses FROM sip_trunks WHERE org_id <> ? AND auth_type = 'ip'"
+        " AND direction IN ('inbound', 'both')");
+    if (!stmt) return stmt.error();
+    stmt->bind_all(trunk.org_id);
+    // The lowest overlapping index, so the error is the same whatever order the rows come in.
+    std::size_t first_overlap = trunk.allowed_addresses.size();
+    while (true) {
+        auto row = stmt->step("check allowed_addresses");
+        if (!row) return row.error();
+        if (!*row) break;
+        auto others = decode_strings(stmt->text(0), "sip_trunks.allowed_addresses");
+        if (!others) return others.error();
+        for (const auto& other : *others) {
+            const auto network = parse_ip_network(other);
+            if (!network) continue;
+            for (const auto& [index, mine] : claimed) {
+                if (index >= first_overlap) break;
+                if (networks_overlap(mine, *network)) first_overlap = index;
+            }
+        }
+    }
+    if (first_overlap == trunk.allowed_addresses.size()) return {};
+    const auto field = fmt::format("allowed_addresses[{}]", first_overlap);
+    return make_error(Errc::kAddressInUse,
+                      fmt::format("{} ({}) overlaps an address that an inbound trunk of another "
+                                  "organization uses, so calls from there could not be told "
+                                  "apart; ask the server's operator",
+                                  field, trunk.allowed_addresses[first_overlap]),
+                      field);
 }
 
 // --- Phone numbers ------------------------------------------------------------------------------
@@ -191,6 +272,7 @@ Result<std::vector<T>> read_all(Statement& stmt, std::string_view context, Read 
 
 Status SqliteStore::create_trunk(const SipTrunk& t) {
     return write([&](Connection& conn) -> Status {
+        if (auto st = check_addresses_free(conn, t, {}); !st) return st;
         auto stmt = conn.prepare(kInsertTrunk);
         if (!stmt) return stmt.error();
         stmt->bind_all(t.id, t.org_id, t.name, t.host, t.port, t.username, t.password_sealed,
@@ -199,7 +281,7 @@ Status SqliteStore::create_trunk(const SipTrunk& t) {
                        t.transfer_method, encode_headers(t.headers), t.inbound_username,
                        t.inbound_password_sealed, t.is_active, t.created_at, t.updated_at,
                        t.country_code, t.from_user, t.auth_username, t.send_pai,
-                       t.max_concurrent_calls, t.max_calls_per_second);
+                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri);
         if (auto done = stmt->run("create sip trunk"); !done) {
             return insert_error(done.error(), "a sip trunk");
         }
@@ -235,6 +317,11 @@ Result<std::vector<SipTrunk>> SqliteStore::list_trunks(const std::string& org_id
 
 Status SqliteStore::update_trunk(const SipTrunk& t) {
     return write([&](Connection& conn) -> Status {
+        // The stored row first: another organization's (or a missing) trunk is kNotFound before
+        // anything about addresses is said.
+        auto kept = addresses_claimed(conn, t.org_id, t.id);
+        if (!kept) return kept.error();
+        if (auto st = check_addresses_free(conn, t, *kept); !st) return st;
         auto stmt = conn.prepare(kUpdateTrunk);
         if (!stmt) return stmt.error();
         stmt->bind_all(t.name, t.host, t.port, t.username, t.password_sealed, t.direction,
@@ -242,7 +329,8 @@ Status SqliteStore::update_trunk(const SipTrunk& t) {
                        encode_strings(t.numbers), t.transfer_method, encode_headers(t.headers),
                        t.inbound_username, t.inbound_password_sealed, t.is_active, t.updated_at,
                        t.country_code, t.from_user, t.auth_username, t.send_pai,
-                       t.max_concurrent_calls, t.max_calls_per_second, t.org_id, t.id);
+                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri, t.org_id,
+                       t.id);
         return run_on_one_row(*stmt, "update sip trunk", "sip trunk");
     });
 }

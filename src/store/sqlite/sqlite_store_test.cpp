@@ -30,7 +30,7 @@ TEST_F(SqliteStoreTest, OrganizationsRoundTrip) {
     EXPECT_EQ(all[0].id, kOrgA);
 
     EXPECT_EQ(store_->get_organization("missing").error().code, Errc::kNotFound);
-    auto dup = store_->create_organization({kOrgA, "again", kT0});
+    auto dup = store_->create_organization(tl::store::Organization::named(kOrgA, "again", kT0));
     ASSERT_FALSE(dup);
     EXPECT_EQ(dup.error().code, Errc::kConflict);
 }
@@ -353,7 +353,7 @@ TEST_F(SqliteStoreTest, FailedWritesLeaveNothingBehindAndPoolStaysUsable) {
     for (int i = 0; i < 20; ++i) {
         ASSERT_FALSE(store_->update_number(change));
         ASSERT_FALSE(store_->create_trunk(minimal_trunk("t-x", "org-none")));
-        ASSERT_FALSE(store_->create_organization({kOrgA, "dup", kT0}));
+        ASSERT_FALSE(store_->create_organization(tl::store::Organization::named(kOrgA, "dup", kT0)));
     }
     expect_same(store_->get_number(kOrgA, "n2").value(), make_number("n2", kOrgA, "+31850835038"));
     EXPECT_TRUE(store_->list_trunks("org-none").value().empty());

@@ -203,8 +203,8 @@ protected:
     void SetUp() override {
         db_file_ = dir_.path() / "data" / "trunkline.db";
         reopen();
-        ASSERT_TRUE(store_->create_organization({kOrgA, "Org A", kT0}));
-        ASSERT_TRUE(store_->create_organization({kOrgB, "Org B", kT0}));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named(kOrgA, "Org A", kT0)));
+        ASSERT_TRUE(store_->create_organization(tl::store::Organization::named(kOrgB, "Org B", kT0)));
     }
 
     void reopen() {
