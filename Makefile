@@ -58,11 +58,14 @@ test: deps
 # the target; the reports are printed.
 ASAN_BUILD_DIR ?= build-asan
 ASAN_REPORTS := $(abspath $(ASAN_BUILD_DIR))/sanitizer-reports
+# -O1 -g1: instrumented code fast enough for the real-time suites, line tables enough for
+# symbolized reports, and about half the compile time of -O2 -g.
+ASAN_CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DTL_SANITIZE=ON
 test-asan: deps
 	@if [ -f $(ASAN_BUILD_DIR)/CMakeCache.txt ]; then \
-		cmake -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE=ON; \
+		cmake -B $(ASAN_BUILD_DIR) $(ASAN_CMAKE_FLAGS); \
 	else \
-		cmake -G Ninja -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE=ON; \
+		cmake -G Ninja -B $(ASAN_BUILD_DIR) $(ASAN_CMAKE_FLAGS); \
 	fi
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)

@@ -60,10 +60,29 @@ class SipServerTestCase(harness.ServerTestCase):
 
     extra_args = ()
     ip_trunk = True
+    # Every SIP suite runs its server with --log-format json and, when the class is done, checks
+    # that each line the server wrote (stdout and stderr) is one JSON object under 8 KiB.
+    json_logs = True
 
     @classmethod
     def prepare_server(cls, server):
-        server.extra_args += ["--rtp-ports", rtp_range(), *cls.extra_args]
+        log_format = ["--log-format", "json"] if cls.json_logs and \
+            "--log-format" not in cls.extra_args else []
+        server.extra_args += ["--rtp-ports", rtp_range(), *log_format, *cls.extra_args]
+
+    @classmethod
+    def tearDownClass(cls):
+        problems = []
+        try:
+            if cls.server.proc is not None:
+                cls.server.stop()
+            if cls.json_logs:
+                problems = json_log_problems(cls.server.log_text())
+        finally:
+            super().tearDownClass()
+        if problems:
+            raise AssertionError("server log lines that are not JSON objects:\n" +
+                                 "\n".join(problems[:10]))
 
     @classmethod
     def setUpServer(cls):
@@ -144,6 +163,25 @@ class SipServerTestCase(harness.ServerTestCase):
                       "trunkline_rtp_ports_in_use"):
             self.wait_for(lambda g=gauge: self.metric(g) == 0, timeout=10,
                           what=f"{gauge} back to 0 (now {self.metric(gauge)})")
+
+
+def json_log_problems(text):
+    """The lines of a --log-format json server log that are not one JSON object with ts, level and
+    msg, or are longer than 8 KiB (the harness's own "$ command" lines aside)."""
+    import json
+    problems = []
+    for line in text.splitlines():
+        if not line or line.startswith("$ "):
+            continue
+        try:
+            obj = json.loads(line)
+            ok = isinstance(obj, dict) and {"ts", "level", "msg"} <= set(obj) and \
+                len(line.encode()) <= 8192
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(line[:300])
+    return problems
 
 
 class DigestTrunkTestCase(SipServerTestCase):

@@ -125,7 +125,10 @@ class TestAssistantRequestOnTheAssistantsWebhook(AssistantRequestTestCase):
         heard = transcribe(uac.pcm(), ["hello", "this", "is", "the", "billing", "team", "welcome",
                                        "acme", "support", "how", "can", "help", "you"])
         self.assertIn("billing", heard.split(), heard)
-        report = self.wait_for(lambda: self.receiver.reports(), what="the end-of-call-report")[0]
+        # This call's report: another test's call may end (and report) while this one runs.
+        report = self.wait_for(lambda: [r for r in self.receiver.reports()
+                                        if r["call"]["id"] == call["id"]],
+                               what="the end-of-call-report")[0]
         self.assertEqual(report["assistant"]["metadata"], {"crm_id": "A17"})
         self.assertGaugesReturnToZero()
 

@@ -12,6 +12,7 @@ from sip_harness import SipServerTestCase, harness
 class TestDemo(SipServerTestCase):
     extra_args = ("--demo",)
     ip_trunk = False
+    json_logs = False  # the test reads the demo's instructions the way a person does
 
     @classmethod
     def setUpServer(cls):

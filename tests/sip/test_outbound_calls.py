@@ -20,15 +20,17 @@ CALLER_ID = "+31850835037"
 
 
 def wait_until_bound(port, timeout=10):
-    """Waits for sipp to listen on UDP `port` (a call placed earlier gets ICMP unreachable: 503)."""
+    """Waits for sipp to listen on `port`, UDP or TCP (-t t1) (a call placed earlier gets ICMP
+    unreachable: 503)."""
     import socket
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return  # taken: sipp is there
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    return  # taken: sipp is there
         time.sleep(0.05)
     raise AssertionError(f"sipp did not bind port {port}")
 
@@ -134,6 +136,21 @@ class TestOutboundThroughADigestCarrier(OutboundTestCase):
         self.assertIn("sip.invite", types)
         codes = [e["data"]["status"] for e in call["events"] if e["type"] == "sip.response"]
         self.assertEqual(codes[:2], [180, 200], call["events"])
+        self.assertGaugesReturnToZero()
+
+
+class TestOutboundOverTcp(OutboundTestCase):
+
+    def test_a_tcp_only_carrier_gets_the_whole_dialog_over_tcp(self):
+        # sipp -t t1 has no UDP socket: an ACK or a 200 to its BYE sent over UDP never arrives
+        # and its scenario times out; our INVITE's Contact must say ;transport=tcp.
+        port, proc = self.carrier("uas_tcp_answer_then_bye.xml", "-t", "t1")
+        r = self.dial(self.trunk(port, transport="tcp"))
+        self.assertEqual(r.status, 200, r)
+        call = self.ended(r.body["call_id"])
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err.decode(errors="replace"))
+        self.assertEqual(call["status"], "ended", call)
         self.assertGaugesReturnToZero()
 
 

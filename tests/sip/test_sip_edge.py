@@ -13,7 +13,7 @@ import time
 import unittest
 
 from raw_sip import RawDialog, body_of, header, sdp_audio_port, status_line
-from sip_harness import DigestTrunkTestCase, SipServerTestCase
+from sip_harness import DigestTrunkTestCase, SipServerTestCase, tone_ratio
 
 G729_ONLY = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
              "m=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
@@ -273,6 +273,103 @@ class TestInbandDtmf(EdgeTestCase):
         self.assertEqual(digits, [("5", "inband"), ("9", "inband"), ("#", "inband")])
         d.request("BYE")
         self.assertEqual(status_line(d.response()), "SIP/2.0 200 OK")
+        self.assertGaugesReturnToZero()
+
+
+class TestSendDtmf(EdgeTestCase):
+
+    def answered_call(self, offer=None):
+        d = self.dialog()
+        cseq, final = d.invite(body=offer)
+        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
+        d.ack(cseq)
+        call = self.call_with_sip_id(d.call_id, "in-progress")
+        return d, call
+
+    def receive_rtp(self, d, seconds):
+        packets = []
+        d.rtp.settimeout(0.1)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                data, _ = d.rtp.recvfrom(2048)
+            except socket.timeout:
+                continue
+            packets.append((time.monotonic(), data))
+        return packets
+
+    def test_digits_go_out_as_rfc4733_events_100_ms_each_100_ms_apart(self):
+        d, call = self.answered_call()
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "send-dtmf", "digits": "12#"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["success"], True)
+        events = {}  # event start timestamp -> [event code, final duration, first, last arrival]
+        for at, data in self.receive_rtp(d, 1.5):
+            if data[1] & 0x7f != 101:
+                continue
+            ts = struct.unpack("!I", data[4:8])[0]
+            code, flags, duration = data[12], data[13], struct.unpack("!H", data[14:16])[0]
+            e = events.setdefault(ts, [code, 0, at, at])
+            e[1] = max(e[1], duration)
+            e[3] = at
+            if flags & 0x80 and len(e) == 4:
+                e.append(at)  # the first end packet: the tone stops here
+        ordered = [events[ts] for ts in sorted(events)]
+        self.assertEqual([e[0] for e in ordered], [1, 2, 11])
+        self.assertEqual([e[1] for e in ordered], [800, 800, 800])  # 100 ms at 8 kHz
+        for previous, following in zip(ordered, ordered[1:]):
+            gap = following[2] - previous[4]
+            self.assertGreaterEqual(gap, 0.08, gap)
+            self.assertLess(gap, 0.2, gap)
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "send-dtmf", "digits": "12x"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.body["field"], "digits")
+        d.request("BYE")
+        d.response()
+        self.assertGaugesReturnToZero()
+
+    def test_without_telephone_event_the_digits_are_tones(self):
+        d = self.dialog()
+        offer = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                 f"m=audio {d.rtp.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        cseq, final = d.invite(body=offer)
+        d.ack(cseq)
+        call = self.call_with_sip_id(d.call_id, "in-progress")
+        time.sleep(3)  # the greeting first: digits queue behind what is playing
+        r = self.server.api("POST", f"/calls/{call['id']}/control",
+                            {"type": "send-dtmf", "digits": "5"})
+        self.assertEqual(r.status, 200, r)
+        pcm = b"".join(audioop.ulaw2lin(data[12:], 2) for _, data in self.receive_rtp(d, 3)
+                       if data[1] & 0x7f == 0)
+        samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+        windows = [samples[i:i + 400] for i in range(0, len(samples) - 400, 200)]
+        # Key 5 is 770 Hz + 1336 Hz: both strong in the same 50 ms window.
+        both = [w for w in windows if tone_ratio(w, 770) > 0.2 and tone_ratio(w, 1336) > 0.2]
+        self.assertTrue(both, "no 770+1336 Hz dual tone heard")
+        d.request("BYE")
+        d.response()
+        self.assertGaugesReturnToZero()
+
+
+class TestOverloadIsRecorded(EdgeTestCase):
+    extra_args = ("--max-calls", "1")
+
+    def test_a_known_trunks_call_over_the_limit_is_a_failed_call(self):
+        first = self.dialog()
+        cseq, final = first.invite()
+        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
+        first.ack(cseq)
+        second = self.dialog()
+        _, final = second.invite()
+        self.assertEqual(status_line(final).split(" ")[1], "503")
+        second.ack(1)
+        call = self.call_with_sip_id(second.call_id, "failed")
+        self.assertEqual(call["end_reason"], "overload")
+        self.assertEqual(call["sip_status"], 503)
+        first.request("BYE")
+        first.response()
         self.assertGaugesReturnToZero()
 
 

@@ -22,6 +22,16 @@
 #include <unordered_map>
 #include <unordered_set>
 
+// Lifetimes of what we hand to sofia-sip (the rule: nothing may depend on a caller's buffer
+// outliving the call into sofia):
+// - nua_respond/nua_invite/nua_refer/nua_authenticate/nua_handle copy their tag lists (nua_signal
+//   and nh_create_handle duplicate every SIPTAG_*_STR, NUTAG_URL and payload string), so
+//   c_str() of a local std::string is safe there.
+// - The status phrase of nua_respond is NOT copied: nua keeps the pointer until it builds the
+//   response from its event queue, after the call returns. Custom phrases are therefore copied
+//   into the handle's memory home (freed with the handle); standard ones are static strings.
+// - Everything sofia gives us (sip_t, phrases, payloads) is copied into plain C++ values before
+//   an event leaves this thread (message_copy.cpp, body_of()).
 namespace tl::sip {
 namespace {
 
