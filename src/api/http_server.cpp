@@ -185,7 +185,8 @@ void HttpServer::do_accept() {
         if (ec) {
             // Out of descriptors (EMFILE) the listening socket stays readable: accepting again
             // at once would spin the CPU and flood the log. Pause, then try again.
-            log::rate_limited(spdlog::level::warn, "api: accept failed: {}; retrying in 100 ms",
+            log::rate_limited("api.accept", spdlog::level::warn,
+                              "api: accept failed: {}; retrying in 100 ms",
                               ec.message());
             std::lock_guard lock(mutex_);
             if (stopping_) return;

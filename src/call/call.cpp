@@ -27,7 +27,8 @@ bool is_sdp(std::string_view content_type) {
     const auto type = content_type.substr(0, content_type.find(';'));
     std::string lower;
     for (const char c : type) {
-        if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        if (c == ' ' || c == '\t') continue;
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     return lower.empty() || lower == "application/sdp";
 }
@@ -161,7 +162,8 @@ void Call::on_session_timer_expired(sip::DialogId dialog, bool bye_sent) {
         spdlog::warn("[call={}][sip={}] session timer expired on the {}: ending the call",
                      self->id_, self->invite_.call_id, leg ? "transfer leg" : "call's dialog");
         self->record_event("sip.session_timer",
-                           json::serialize(json::object{{"dialog", leg ? "destination" : "caller"}}));
+                           json::serialize(
+                               json::object{{"dialog", leg ? "destination" : "caller"}}));
         // Ended here, on this turn of the strand: the dialog's termination, posted next by the
         // stack, must find the call already ended for this reason.
         if (self->leg_ && (leg || bye_sent)) self->leg_->hang_up();
@@ -236,7 +238,8 @@ void Call::end_call_tool() {
             if (m && m->is_string()) message = std::string(m->as_string());
         }
         self->record_event("tool.end_call", "{}");
-        if (self->rtp_) self->rtp_->flush();  // whatever the assistant was saying gives way to the goodbye
+        // Whatever the assistant was saying gives way to the goodbye.
+        if (self->rtp_) self->rtp_->flush();
         self->speak(message, true);
     });
 }
@@ -352,13 +355,14 @@ void Call::reject(const sip::Reply& reply,
     // (the store write is bounded by CallManager). Strangers are only counted and logged.
     if (!trunk && route_) trunk = route_->trunk;
     if (trunk) {
-        log::rate_limited(spdlog::level::warn,
+        log::rate_limited("call.refused.trunk", spdlog::level::warn,
                           "[call={}][sip={}] refused {} ({}) from {} on trunk {} (org {})", id_,
                           log::clip(invite_.call_id), reply.status, reason, invite_.source_ip,
                           trunk->id, trunk->org_id);
         manager_.record_refused(id_, invite_, *trunk, refused_end_reason(reason), reply.status);
     } else {
-        log::rate_limited(spdlog::level::info, "[sip={}] refused {} ({}) from {}",
+        log::rate_limited("call.refused.stranger", spdlog::level::info,
+                          "[sip={}] refused {} ({}) from {}",
                           log::clip(invite_.call_id), reply.status, reason, invite_.source_ip);
     }
     state_ = State::kEnded;

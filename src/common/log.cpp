@@ -17,9 +17,12 @@ constexpr std::string_view kCut = "...(cut)";
 std::size_t utf8_sequence(std::string_view s) {
     const auto b0 = static_cast<unsigned char>(s[0]);
     std::size_t n = 0;
-    if (b0 >= 0xc2 && b0 <= 0xdf) n = 2;
-    else if (b0 >= 0xe0 && b0 <= 0xef) n = 3;
-    else if (b0 >= 0xf0 && b0 <= 0xf4) n = 4;
+    if (b0 >= 0xc2 && b0 <= 0xdf)
+        n = 2;
+    else if (b0 >= 0xe0 && b0 <= 0xef)
+        n = 3;
+    else if (b0 >= 0xf0 && b0 <= 0xf4)
+        n = 4;
     if (n == 0 || s.size() < n) return 0;
     for (std::size_t i = 1; i < n; ++i) {
         if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) return 0;
@@ -48,11 +51,21 @@ public:
             const auto u = static_cast<unsigned char>(c);
             std::size_t used = 1;
             switch (c) {
-                case '"': dest.append(std::string_view("\\\"")); break;
-                case '\\': dest.append(std::string_view("\\\\")); break;
-                case '\n': dest.append(std::string_view("\\n")); break;
-                case '\r': dest.append(std::string_view("\\r")); break;
-                case '\t': dest.append(std::string_view("\\t")); break;
+                case '"':
+                    dest.append(std::string_view("\\\""));
+                    break;
+                case '\\':
+                    dest.append(std::string_view("\\\\"));
+                    break;
+                case '\n':
+                    dest.append(std::string_view("\\n"));
+                    break;
+                case '\r':
+                    dest.append(std::string_view("\\r"));
+                    break;
+                case '\t':
+                    dest.append(std::string_view("\\t"));
+                    break;
                 default:
                     if (u < 0x20 || u == 0x7f) {
                         append_unicode_escape(dest, u);
@@ -86,7 +99,7 @@ public:
     void format(const spdlog::details::log_msg& msg,
                 const std::tm&,
                 spdlog::memory_buf_t& dest) override {
-        static constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn",
+        static constexpr std::string_view kNames[] = {"trace", "debug",    "info", "warn",
                                                       "error", "critical", "off"};
         const auto index = static_cast<std::size_t>(msg.level);
         dest.append(index < std::size(kNames) ? kNames[index] : std::string_view("info"));
@@ -164,13 +177,15 @@ std::string clip(std::string_view value, std::size_t max) {
     return out;
 }
 
-void rate_limited_message(spdlog::level::level_enum level, std::string message) {
+void rate_limited_message(std::string_view key,
+                          spdlog::level::level_enum level,
+                          std::string message) {
     const auto now = std::chrono::steady_clock::now();
     int suppressed = 0;
     {
         std::lock_guard lock(rate_mutex);
         if (rate_windows.size() > kMaxTracked) rate_windows.clear();
-        auto& window = rate_windows[message];
+        auto& window = rate_windows[std::string(key)];
         if (now - window.start >= std::chrono::seconds(1)) {
             suppressed = window.suppressed;
             window = {now, 0, 0};

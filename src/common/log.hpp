@@ -27,16 +27,20 @@ bool init(Format format, std::string_view level);
 // \xNN, so a hostile header cannot forge lines or bloat the log.
 std::string clip(std::string_view value, std::size_t max = kMaxValueBytes);
 
-// Logs `message` unless the same message was logged 10 times in the current second; the
-// number suppressed is reported with the next one that gets through.
-void rate_limited_message(spdlog::level::level_enum level, std::string message);
+// Logs `message` unless `key` (the condition, e.g. "sip.refused.stranger") was logged 10 times in
+// the current second; the number suppressed is reported with the next line that gets through.
+// The key, not the text, is counted: a flood varies its addresses and Call-IDs.
+void rate_limited_message(std::string_view key,
+                          spdlog::level::level_enum level,
+                          std::string message);
 
 template <typename... Args>
-void rate_limited(spdlog::level::level_enum level,
+void rate_limited(std::string_view key,
+                  spdlog::level::level_enum level,
                   fmt::format_string<Args...> format,
                   Args&&... args) {
     if (!spdlog::should_log(level)) return;
-    rate_limited_message(level, fmt::format(format, std::forward<Args>(args)...));
+    rate_limited_message(key, level, fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace tl::log

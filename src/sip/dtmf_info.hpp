@@ -3,15 +3,15 @@
 // Duration=160\r\n", the de-facto format of Cisco and most PBXs) and `application/dtmf` (the
 // digit alone, RFC 2976-era softphones such as linphone). Pure functions: thread-safe.
 
-#include "common/error.hpp"
-
 #include <string_view>
+
+#include "common/error.hpp"
 
 namespace tl::sip {
 
 struct InfoDigit {
-    char digit = 0;         // '0'-'9', '*', '#', 'A'-'D' (upper case)
-    int duration_ms = 0;    // 0 when the body does not say
+    char digit = 0;       // '0'-'9', '*', '#', 'A'-'D' (upper case)
+    int duration_ms = 0;  // 0 when the body does not say
 };
 
 // True for the Content-Types parse_dtmf_info understands (parameters and case ignored).

@@ -1,7 +1,5 @@
 #include "sip/tcp_guard.hpp"
 
-#include "common/log.hpp"
-
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -17,6 +15,8 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "common/log.hpp"
 
 namespace tl::sip {
 namespace {
@@ -133,9 +133,8 @@ std::vector<TcpSocketRow> parse_proc_net_tcp(std::string_view text, bool v6) {
     std::size_t start = text.find('\n');  // the first line is the column header
     while (start != std::string_view::npos && start + 1 < text.size()) {
         const auto end = text.find('\n', start + 1);
-        const auto line = text.substr(start + 1, end == std::string_view::npos
-                                                     ? std::string_view::npos
-                                                     : end - start - 1);
+        const auto line = text.substr(
+            start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
         start = end;
         // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
         std::vector<std::string_view> fields;
@@ -143,9 +142,8 @@ std::vector<TcpSocketRow> parse_proc_net_tcp(std::string_view text, bool v6) {
         while (i < line.size() && fields.size() < 10) {
             while (i < line.size() && line[i] == ' ') ++i;
             const auto field_end = line.find(' ', i);
-            const auto field = line.substr(i, field_end == std::string_view::npos
-                                                  ? std::string_view::npos
-                                                  : field_end - i);
+            const auto field = line.substr(
+                i, field_end == std::string_view::npos ? std::string_view::npos : field_end - i);
             if (!field.empty()) fields.push_back(field);
             if (field_end == std::string_view::npos) break;
             i = field_end;
@@ -162,8 +160,10 @@ std::vector<TcpSocketRow> parse_proc_net_tcp(std::string_view text, bool v6) {
         unsigned long inode = 0;
         bool digits = !fields[9].empty();
         for (const char c : fields[9]) {
-            if (c < '0' || c > '9') digits = false;
-            else inode = inode * 10 + static_cast<unsigned long>(c - '0');
+            if (c < '0' || c > '9')
+                digits = false;
+            else
+                inode = inode * 10 + static_cast<unsigned long>(c - '0');
         }
         if (!digits) continue;
         row.inode = inode;
@@ -245,9 +245,7 @@ TcpConnectionGuard::TcpConnectionGuard(int sip_port,
     max_fds_.set(fds);
 }
 
-TcpConnectionGuard::~TcpConnectionGuard() {
-    stop();
-}
+TcpConnectionGuard::~TcpConnectionGuard() { stop(); }
 
 void TcpConnectionGuard::start() {
     thread_ = std::thread([this] {
@@ -273,8 +271,8 @@ void TcpConnectionGuard::stop() {
 void TcpConnectionGuard::sweep() {
     // Connections to our port, by socket inode.
     std::unordered_map<unsigned long, std::string> peers;
-    for (const auto& [path, v6] : {std::pair{"/proc/self/net/tcp", false},
-                                   std::pair{"/proc/self/net/tcp6", true}}) {
+    for (const auto& [path, v6] :
+         {std::pair{"/proc/self/net/tcp", false}, std::pair{"/proc/self/net/tcp6", true}}) {
         for (const auto& row : parse_proc_net_tcp(read_file(path), v6)) {
             if (row.local_port != port_ || row.remote_port == 0) continue;
             if (row.state != kEstablished && row.state != kCloseWait) continue;
@@ -341,14 +339,14 @@ void TcpConnectionGuard::sweep() {
     }
     fds = std::move(live_fds);
     sources = std::move(live_sources);
-    for (const auto index : connections_over_limits(sources, limits_.max_per_source,
-                                                    limits_.max_total)) {
+    for (const auto index :
+         connections_over_limits(sources, limits_.max_per_source, limits_.max_total)) {
         const int fd = fds[index];
         if (peer_of(fd, port_) != sources[index]) continue;  // closed meanwhile, number reused
         ::shutdown(fd, SHUT_RDWR);
         shut_inodes_.insert(by_fd.at(fd).inode);
         shut_down_.inc();
-        log::rate_limited(spdlog::level::warn,
+        log::rate_limited("sip.tcp.over_cap", spdlog::level::warn,
                           "sip: TCP connection from {} shut down: over the connection cap ({} per "
                           "source, {} in total)",
                           sources[index], limits_.max_per_source, limits_.max_total);

@@ -14,8 +14,6 @@
 //
 // Thread-safety: start() once; the watchdog runs on its own thread until stop() or destruction.
 
-#include "common/metrics.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -25,6 +23,8 @@
 #include <thread>
 #include <unordered_set>
 #include <vector>
+
+#include "common/metrics.hpp"
 
 namespace tl::sip {
 

@@ -1,14 +1,14 @@
 #include "sip/stack/sofia_log.hpp"
 
-#include "common/log.hpp"
-#include "sip/stack/sofia.hpp"
-
 #include <sofia-sip/su_log.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+
+#include "common/log.hpp"
+#include "sip/stack/sofia.hpp"
 
 extern "C" {
 extern su_log_t nua_log[];
@@ -29,7 +29,8 @@ thread_local std::string partial_line;
 constexpr std::size_t kMaxLine = 2048;  // sofia may dump whole messages at trace level
 
 void log_sofia(void* stream, char const* format, va_list args) {
-    const auto level = static_cast<spdlog::level::level_enum>(reinterpret_cast<std::intptr_t>(stream));
+    const auto level =
+        static_cast<spdlog::level::level_enum>(reinterpret_cast<std::intptr_t>(stream));
     char buffer[1024];
     va_list copy;
     va_copy(copy, args);
@@ -47,12 +48,12 @@ void log_sofia(void* stream, char const* format, va_list args) {
     if (partial_line.empty() || partial_line.back() != '\n') {
         if (partial_line.size() < kMaxLine) return;
     }
-    while (!partial_line.empty() &&
-           (partial_line.back() == '\n' || partial_line.back() == '\r')) {
+    while (!partial_line.empty() && (partial_line.back() == '\n' || partial_line.back() == '\r')) {
         partial_line.pop_back();
     }
     if (!partial_line.empty()) {
-        tl::log::rate_limited(level, "sofia: {}", tl::log::clip(partial_line, kMaxLine));
+        // The printf format names the condition (its arguments vary: addresses, pointers).
+        tl::log::rate_limited(format, level, "sofia: {}", tl::log::clip(partial_line, kMaxLine));
     }
     partial_line.clear();
 }
@@ -67,11 +68,15 @@ struct Mapping {
 
 Mapping mapping_for(spdlog::level::level_enum level) {
     switch (level) {
-        case spdlog::level::trace: return {9, spdlog::level::trace};
-        case spdlog::level::debug: return {5, spdlog::level::debug};
+        case spdlog::level::trace:
+            return {9, spdlog::level::trace};
+        case spdlog::level::debug:
+            return {5, spdlog::level::debug};
         case spdlog::level::info:
-        case spdlog::level::warn: return {1, spdlog::level::warn};
-        default: return {0, spdlog::level::err};
+        case spdlog::level::warn:
+            return {1, spdlog::level::warn};
+        default:
+            return {0, spdlog::level::err};
     }
 }
 
