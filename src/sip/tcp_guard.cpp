@@ -209,6 +209,19 @@ std::vector<std::size_t> connections_over_limits(const std::vector<std::string>&
     return shut;
 }
 
+bool tcp_connection_established(int local_port, std::string_view remote_ip, int remote_port) {
+    for (const auto& [path, v6] : {std::pair{"/proc/self/net/tcp", false},
+                                   std::pair{"/proc/self/net/tcp6", true}}) {
+        for (const auto& row : parse_proc_net_tcp(read_file(path), v6)) {
+            if (row.state == kEstablished && row.local_port == local_port &&
+                row.remote_port == remote_port && row.remote_ip == remote_ip) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 long raise_descriptor_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

@@ -59,6 +59,10 @@ std::vector<std::size_t> connections_over_limits(const std::vector<std::string>&
                                                  int max_per_source,
                                                  int max_total);
 
+// Whether this process holds an established TCP connection from `remote_ip`:`remote_port` to its
+// `local_port` (read from /proc/self/net/tcp{,6}).
+bool tcp_connection_established(int local_port, std::string_view remote_ip, int remote_port);
+
 // Raises the soft RLIMIT_NOFILE to the hard limit (a server that faces the internet needs
 // descriptors; the default soft limit of 1024 is for interactive shells). Returns the new soft
 // limit.

@@ -48,6 +48,7 @@ class RawDialog:
         self.to_tag = None
         self.cseq = 0
         self.requests = []  # (transport, text) of requests the server sent us
+        self.request_sockets = []  # the socket each of them came on (None: UDP)
         self.unanswered = set()  # methods we let time out (a peer that stopped answering)
         self._buffers = {}
         # A listening socket of each transport on one port: our Contact, where the server's
@@ -184,6 +185,7 @@ class RawDialog:
 
     def _answer(self, transport, text, conn):
         self.requests.append((transport, text))
+        self.request_sockets.append(conn)
         if text.startswith("ACK ") or text.split(" ", 1)[0] in self.unanswered:
             return
         head = text.split("\r\n\r\n")[0].split("\r\n")

@@ -149,8 +149,9 @@ class TestLateOffer(EdgeTestCase):
         self.assertEqual(source[1], sdp_audio_port(offer))
         self.assertEqual(data[1] & 0x7f, 0)  # PCMU, as answered
         call = self.call_with_sip_id(d.call_id, "in-progress")
-        types = [e["type"] for e in self.events(call["id"])]
-        self.assertIn("sip.ack", types)
+        ack = self.wait_for(lambda: [e for e in self.events(call["id"]) if e["type"] == "sip.ack"],
+                            what="the ACK recorded")
+        self.assertEqual(ack[0]["data"], {"sdp": True})
         d.request("BYE")
         self.assertEqual(status_line(d.response()), "SIP/2.0 200 OK")
         self.call_with_sip_id(d.call_id, "ended")
@@ -198,6 +199,11 @@ class TestTcpDialogs(EdgeTestCase):
         transport, bye = d.wait_request("BYE", timeout=10)
         self.assertEqual(transport, "tcp", "BYE came over UDP although the dialog is on TCP")
         self.assertFalse([t for t, _ in d.requests if t == "udp"])
+        # Over the connection the call came in on (it is still open), not a new one to our
+        # Contact's port.
+        on = d.request_sockets[[t for t, _ in d.requests].index("tcp")]
+        self.assertIs(on, d.tcp, "BYE came over a new TCP connection")
+        self.assertEqual(d.accepted, [])
         self.assertGaugesReturnToZero()
 
 

@@ -5,6 +5,7 @@
 #include "sip/stack/message_copy.hpp"
 #include "sip/stack/sofia.hpp"
 #include "sip/stack/sofia_log.hpp"
+#include "sip/tcp_guard.hpp"
 
 #include <sofia-sip/tport_tag.h>
 
@@ -65,6 +66,10 @@ struct SipStack::Impl {
     // Dialogs on TCP: our Contact must say so (RFC 3261 §12.1.1, RFC 3263 §4.1), or the peer
     // sends its ACK, BYE and re-INVITEs over UDP.
     std::unordered_map<DialogId, std::string> stream_contacts;
+    // Where a TCP dialog's connection comes from ("sip:IP:PORT;transport=tcp"): our own requests
+    // on the dialog go back over that connection while it is open (RFC 5923's idea), not over a
+    // new one to the peer's Contact.
+    std::unordered_map<DialogId, std::string> stream_sources;
     // Dialogs whose BYE the application asked for (any other BYE is the session timer's).
     std::unordered_set<DialogId> app_byes;
     // Dialogs whose peer supports session timers: our 2xx then says Require: timer (RFC 4028 §9).
@@ -153,6 +158,7 @@ struct SipStack::Impl {
                     outbound.erase(id);
                     auth_attempts.erase(id);
                     stream_contacts.erase(id);
+                    stream_sources.erase(id);
                     app_byes.erase(id);
                     timer_peers.erase(id);
                     nua_handle_bind(nh, nullptr);
@@ -221,7 +227,13 @@ struct SipStack::Impl {
         nua_handle_bind(nh, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
         dialogs.emplace(id, nh);
         auto invite = copy_invite(nua, id, sip);
-        if (invite.transport == "tcp") stream_contacts.emplace(id, contact_for("tcp"));
+        if (invite.transport == "tcp") {
+            stream_contacts.emplace(id, contact_for("tcp"));
+            const bool v6 = invite.source_ip.find(':') != std::string::npos;
+            stream_sources.emplace(id, fmt::format("sip:{}{}{}:{};transport=tcp", v6 ? "[" : "",
+                                                   invite.source_ip, v6 ? "]" : "",
+                                                   invite.source_port));
+        }
         if (allows_update(sip)) nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
         if (sip && sip_has_supported(sip->sip_supported, "timer")) timer_peers.insert(id);
         events.on_invite(invite);
@@ -384,12 +396,35 @@ struct SipStack::Impl {
         events.on_refer_progress(id, status, true);
     }
 
+    // Sends `send` (our request on a TCP dialog) over the connection the dialog came in on when
+    // that connection is still open: the handle's next hop is set to it for this one request
+    // (nua signals run in order), then cleared, so nothing later (a session refresh after the
+    // connection closed) is sent to a port that no longer exists.
+    template <typename Send>
+    void over_dialog_connection(DialogId id, nua_handle_t* nh, Send send) {
+        const auto source = stream_sources.find(id);
+        url_t* hop = nullptr;
+        if (source != stream_sources.end()) {
+            url_t* parsed = url_make(nua_handle_home(nh), source->second.c_str());
+            if (parsed && parsed->url_port &&
+                tcp_connection_established(config.listen_port, parsed->url_host,
+                                           std::atoi(parsed->url_port))) {
+                hop = parsed;
+            }
+        }
+        if (hop) nua_set_hparams(nh, NUTAG_PROXY(hop), TAG_END());
+        send();
+        if (hop) nua_set_hparams(nh, NUTAG_PROXY(nullptr), TAG_END());
+    }
+
     void do_refer(DialogId id, const std::string& refer_to, const std::string& referred_by) {
         const auto it = dialogs.find(id);
         if (it == dialogs.end()) return;
-        nua_refer(it->second, SIPTAG_REFER_TO_STR(refer_to.c_str()),
-                  TAG_IF(!referred_by.empty(), SIPTAG_REFERRED_BY_STR(referred_by.c_str())),
-                  TAG_END());
+        over_dialog_connection(id, it->second, [&] {
+            nua_refer(it->second, SIPTAG_REFER_TO_STR(refer_to.c_str()),
+                      TAG_IF(!referred_by.empty(), SIPTAG_REFERRED_BY_STR(referred_by.c_str())),
+                      TAG_END());
+        });
     }
 
     void do_bye(DialogId id) {
@@ -399,7 +434,7 @@ struct SipStack::Impl {
         if (outbound.count(id) && !nua_handle_has_active_call(it->second)) {
             nua_cancel(it->second, TAG_END());
         } else {
-            nua_bye(it->second, TAG_END());
+            over_dialog_connection(id, it->second, [&] { nua_bye(it->second, TAG_END()); });
         }
     }
 
