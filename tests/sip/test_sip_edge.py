@@ -462,6 +462,46 @@ class TestUntrustedTcp(EdgeTestCase):
         self.assertEqual(closed, len(conns), "connections the server left open")
 
 
+class TestParseErrorClosesTheConnection(EdgeTestCase):
+    # The default 30 s idle timeout: what closes these connections is the parse error itself.
+    extra_args = ("--sip-tcp-max-per-source", "1000")
+
+    def test_a_connection_that_sent_garbage_is_closed_at_once(self):
+        target = (self.server.sip_host, self.server.sip_port)
+        baseline = len(os.listdir(f"/proc/{self.server.proc.pid}/fd"))
+        conns = []
+        for _ in range(30):
+            s = socket.create_connection(target, timeout=5)
+            s.sendall(b"INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKq\r\n"
+                      b"CSeq: banana\r\nContent-Length: 0\r\n\r\n")
+            conns.append(s)
+        started = time.monotonic()
+        for s in conns:
+            s.settimeout(max(0.1, 2 - (time.monotonic() - started)))
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                pass
+            except socket.timeout:
+                self.fail("a connection with a parse error is still open after 2 s")
+            self.assertTrue(data == b"" or data.startswith(b"SIP/2.0 400"), data[:80])
+            s.close()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and \
+                len(os.listdir(f"/proc/{self.server.proc.pid}/fd")) > baseline + 2:
+            time.sleep(0.1)
+        self.assertLessEqual(len(os.listdir(f"/proc/{self.server.proc.pid}/fd")), baseline + 2)
+        # The port still serves.
+        d = self.dialog("tcp")
+        d.request("OPTIONS")
+        self.assertEqual(status_line(d.response(timeout=2)), "SIP/2.0 200 OK")
+
+
 class TestTcpCaps(EdgeTestCase):
     extra_args = ("--sip-tcp-max-per-source", "5")
 

@@ -7,7 +7,10 @@
 #include "sip/stack/sofia_log.hpp"
 #include "sip/tcp_guard.hpp"
 
+#include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
+
+#include <dlfcn.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -35,6 +38,10 @@
 //   an event leaves this thread (message_copy.cpp, body_of()).
 namespace tl::sip {
 namespace {
+
+// The stack whose thread closes TCP connections that sent an unparseable message (see
+// tport_stall below). One SIP stack per process.
+std::atomic<SipStack::Impl*> stalled_connections_closer{nullptr};
 
 constexpr unsigned kSessionExpires = 1800;   // RFC 4028 §4 recommends 30 minutes
 constexpr unsigned kMinSessionExpires = 90;  // RFC 4028 §4: the smallest Min-SE
@@ -89,6 +96,19 @@ struct SipStack::Impl {
         }
         const std::uint64_t one = 1;
         [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+    }
+
+    // A TCP connection sofia stopped reading after a message it could not parse: close it on
+    // the next turn of the SIP thread, once sofia is done with the message (its 400 has gone
+    // out). The reference keeps the transport alive until then.
+    void close_stalled(tport_t* tp) {
+        tport_ref(tp);
+        post([tp] {
+            // Closed meanwhile (the peer hung up, the stack's own error path): closing twice
+            // would unlink it from sofia's connection tree twice.
+            if (!tport_is_closed(tp)) tport_shutdown(tp, 2);
+            tport_unref(tp);
+        });
     }
 
     static int on_wake(void* magic, su_wait_t*, void*) {
@@ -499,7 +519,9 @@ struct SipStack::Impl {
         su_wait_create(wake_wait, wake_fd, SU_WAIT_IN);
         wake_index = su_root_register(root, wake_wait, &Impl::on_wake, nullptr, 0);
         started.set_value(Status{});
+        stalled_connections_closer.store(this);
         su_root_run(root);
+        stalled_connections_closer.store(nullptr);
         cleanup();
     }
 
@@ -585,3 +607,22 @@ void SipStack::stop() {
 }
 
 }  // namespace tl::sip
+
+// sofia-sip stops reading a TCP connection after a message it cannot parse (there is no way to
+// find the next message in the stream, RFC 3261 §18.3) but keeps the connection open until its
+// idle timer: one descriptor held per bad connection. tport_stall is how its parser stops
+// reading (tport_parse calls it only for a stream with a framing error or an oversized
+// message), and sofia calls it through its PLT, so this definition, exported from the
+// executable (src/app/CMakeLists.txt, --dynamic-list), takes its place: sofia's own stall, then
+// the connection is closed on the next turn of the SIP thread.
+extern "C" int tport_stall(tport_t* self) {
+    using Stall = int (*)(tport_t*);
+    static const auto sofia_stall = reinterpret_cast<Stall>(dlsym(RTLD_NEXT, "tport_stall"));
+    const int result = sofia_stall ? sofia_stall(self) : -1;
+    auto* closer = tl::sip::stalled_connections_closer.load();
+    if (closer && self && tport_is_stream(self) && tport_is_secondary(self)) {
+        closer->close_stalled(self);
+    }
+    return result;
+}
+
