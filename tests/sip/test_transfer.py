@@ -95,7 +95,9 @@ class TestTransferToAnotherSystem(DeskTestCase):
     def test_caller_is_bridged_to_the_destination_and_hears_it(self):
         # The caller presses 7 once bridged (an IVR menu at the desk, say): the digit must reach
         # the desk, which records it on its own call.
-        uac, call = self.place_call_and_transfer(DESK, seconds=12, dtmf="7", dtmf_delay=9.0)
+        # 15 s: the desk synthesises its greeting when it answers; on a loaded machine (ctest -j2)
+        # that took long enough once for its words to miss a 12 s recording.
+        uac, call = self.place_call_and_transfer(DESK, seconds=15, dtmf="7", dtmf_delay=9.0)
         transfer = call["transfer"]
         self.assertEqual(transfer["status"], "connected", call["events"])
         self.assertEqual(transfer["method"], "bridge")
