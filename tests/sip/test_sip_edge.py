@@ -207,6 +207,22 @@ class TestTcpDialogs(EdgeTestCase):
         self.assertGaugesReturnToZero()
 
 
+class TestKeepAlives(EdgeTestCase):
+
+    def test_a_crlf_ping_on_tcp_gets_a_pong(self):
+        # RFC 5626 §3.5.1: clients behind NAT keep their flow open with CRLFCRLF.
+        with socket.create_connection((self.server.sip_host, self.server.sip_port), timeout=2) as s:
+            for _ in range(2):
+                s.sendall(b"\r\n\r\n")
+                self.assertEqual(s.recv(16), b"\r\n")
+            # The flow still carries SIP afterwards.
+            s.sendall(("OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch="
+                       "z9hG4bKka\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\n"
+                       "Call-ID: ka1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                       "Content-Length: 0\r\n\r\n").encode())
+            self.assertTrue(s.recv(4096).startswith(b"SIP/2.0 200"))
+
+
 class TestInfoDtmf(EdgeTestCase):
 
     def test_info_digits_are_recorded_with_their_method(self):

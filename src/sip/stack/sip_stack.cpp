@@ -502,6 +502,8 @@ struct SipStack::Impl {
                          TPTAG_IDLE(static_cast<unsigned>(config.tcp_idle_timeout.count())),
                          TPTAG_TIMEOUT(
                              static_cast<unsigned>(config.incomplete_message_timeout.count())),
+                         // RFC 5626 §3.5.1: a CRLFCRLF ping on a TCP flow gets its CRLF pong.
+                         TPTAG_PONG2PING(1),
                          // Exactly the methods we handle: NUTAG_ALLOW would add to NUA's own
                          // list (MESSAGE, SUBSCRIBE, REFER, ...), which we do not implement.
                          SIPTAG_ALLOW_STR(config.allow.c_str()), SIPTAG_SUPPORTED_STR("timer, 100rel"),
