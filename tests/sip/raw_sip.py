@@ -10,6 +10,9 @@ import uuid
 PCMU_OFFER = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
               "m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
               "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n")
+# The same without telephone-event: key presses can then only be tones in the audio.
+PCMU_ONLY_OFFER = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                   "m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 
 
 def status_line(message: str) -> str:
@@ -105,8 +108,9 @@ class RawDialog:
         else:
             self.udp.sendto(data, self.server)
 
-    def offer(self):
-        return PCMU_OFFER.format(port=self.rtp.getsockname()[1])
+    def offer(self, telephone_event=True):
+        template = PCMU_OFFER if telephone_event else PCMU_ONLY_OFFER
+        return template.format(port=self.rtp.getsockname()[1])
 
     def ack(self, cseq, body=""):
         self.request("ACK", body=body, cseq=cseq)

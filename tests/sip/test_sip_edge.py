@@ -38,6 +38,14 @@ class EdgeTestCase(SipServerTestCase):
     def events(self, call_id):
         return self.server.api("GET", f"/calls/{call_id}").body["events"]
 
+    def answered(self, transport="udp", telephone_event=True):
+        """A call answered 200 and ACKed; returns the dialog and the 200."""
+        d = self.dialog(transport)
+        cseq, final = d.invite(body=d.offer(telephone_event))
+        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
+        d.ack(cseq)
+        return d, final
+
 
 class TestReplies(EdgeTestCase):
 
@@ -170,10 +178,7 @@ class TestLateOffer(EdgeTestCase):
         self.assertGaugesReturnToZero()
 
     def test_offerless_reinvite_takes_the_answer_from_the_ack(self):
-        d = self.dialog()
-        cseq, final = d.invite()
-        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
-        d.ack(cseq)
+        d, _ = self.answered()
         cseq = d.request("INVITE", body="")
         final = d.response()
         self.assertEqual(status_line(final), "SIP/2.0 200 OK")
@@ -226,10 +231,7 @@ class TestKeepAlives(EdgeTestCase):
 class TestInfoDtmf(EdgeTestCase):
 
     def test_info_digits_are_recorded_with_their_method(self):
-        d = self.dialog()
-        cseq, final = d.invite()
-        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
-        d.ack(cseq)
+        d, _ = self.answered()
         d.request("INFO", body="Signal=5\r\nDuration=160\r\n",
                   content_type="application/dtmf-relay")
         self.assertEqual(status_line(d.response()), "SIP/2.0 200 OK")
@@ -271,9 +273,7 @@ class TestInbandDtmf(EdgeTestCase):
 
     def test_tones_in_the_audio_are_digits_when_no_telephone_event_was_offered(self):
         d = self.dialog()
-        offer = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                 f"m=audio {d.rtp.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
-        cseq, final = d.invite(body=offer)
+        cseq, final = d.invite(body=d.offer(telephone_event=False))
         self.assertEqual(status_line(final), "SIP/2.0 200 OK")
         self.assertNotIn("telephone-event", body_of(final))
         d.ack(cseq)
@@ -300,13 +300,9 @@ class TestInbandDtmf(EdgeTestCase):
 
 class TestSendDtmf(EdgeTestCase):
 
-    def answered_call(self, offer=None):
-        d = self.dialog()
-        cseq, final = d.invite(body=offer)
-        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
-        d.ack(cseq)
-        call = self.call_with_sip_id(d.call_id, "in-progress")
-        return d, call
+    def answered_call(self, telephone_event=True):
+        d, _ = self.answered(telephone_event=telephone_event)
+        return d, self.call_with_sip_id(d.call_id, "in-progress")
 
     def receive_rtp(self, d, seconds):
         packets = []
@@ -353,12 +349,7 @@ class TestSendDtmf(EdgeTestCase):
         self.assertGaugesReturnToZero()
 
     def test_without_telephone_event_the_digits_are_tones(self):
-        d = self.dialog()
-        offer = ("v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                 f"m=audio {d.rtp.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
-        cseq, final = d.invite(body=offer)
-        d.ack(cseq)
-        call = self.call_with_sip_id(d.call_id, "in-progress")
+        d, call = self.answered_call(telephone_event=False)
         time.sleep(3)  # the greeting first: digits queue behind what is playing
         r = self.server.api("POST", f"/calls/{call['id']}/control",
                             {"type": "send-dtmf", "digits": "5"})
@@ -409,10 +400,7 @@ class TestDigitsReachTheAssistant(EdgeTestCase):
         assert r.status == 200, r
 
     def test_a_digit_by_info_gets_the_rules_reply(self):
-        d = self.dialog()
-        cseq, final = d.invite()
-        self.assertEqual(status_line(final), "SIP/2.0 200 OK")
-        d.ack(cseq)
+        d, _ = self.answered()
         d.request("INFO", body="Signal=2\r\nDuration=100\r\n",
                   content_type="application/dtmf-relay")
         self.assertEqual(status_line(d.response()), "SIP/2.0 200 OK")
