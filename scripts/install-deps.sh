@@ -27,6 +27,8 @@ packages=(
     # Real softphones for the interop matrix (tests/interop): baresip 1.0 and linphone 5.1's
     # console client (linphonec).
     baresip linphone-cli
+    # Reads the pcap of a call's SIP capture back (tests of GET /calls/{id}/sip?format=pcap).
+    tshark
 )
 bench_packages=(wrk util-linux)
 

@@ -7,6 +7,8 @@
 #include "call/call_control.hpp"
 #include "api/router.hpp"
 #include "common/metrics.hpp"
+#include "sip/sip_capture_registry.hpp"
+#include "sip/stack/sip_stack.hpp"
 #include "store/secret_box.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +26,10 @@ struct ApiContext {
     std::string openapi_json;  // the served OpenAPI document
     RevisionCache list_cache{};
     call::CallControl* live_calls = nullptr;  // null when the SIP edge is off (API-only tests)
+    // The trunk doctor's SIP stack and capture (POST /sip-trunks/{id}/test); null: SIP is off.
+    sip::SipStack* sip_stack = nullptr;
+    sip::SipCaptureRegistry* sip_capture = nullptr;
+    std::string sip_local_host{};
 };
 
 // Route registration, one function per resource.
@@ -32,6 +38,8 @@ void add_trunk_routes(Router& router, ApiContext& ctx);
 void add_number_routes(Router& router, ApiContext& ctx);
 void add_assistant_routes(Router& router, ApiContext& ctx);
 void add_call_routes(Router& router, ApiContext& ctx);
+// GET /calls/{id}/sip: the call's SIP capture (call_sip_handlers.cpp).
+void add_call_sip_routes(Router& router, ApiContext& ctx);
 // POST /calls/outbound (outbound_call_handlers.cpp).
 void add_outbound_call_routes(Router& router, ApiContext& ctx);
 void add_webhook_routes(Router& router, ApiContext& ctx);
@@ -46,6 +54,7 @@ inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_number_routes(router, ctx);
     add_assistant_routes(router, ctx);
     add_call_routes(router, ctx);
+    add_call_sip_routes(router, ctx);
     add_outbound_call_routes(router, ctx);
     add_webhook_routes(router, ctx);
     add_byok_routes(router, ctx);

@@ -39,6 +39,10 @@ json::object call_json(const store::Call& c) {
     o["end_reason"] = opt(c.end_reason);
     o["error"] = opt(c.error);
     o["sip_status"] = c.sip_status ? json::value(*c.sip_status) : json::value(nullptr);
+    // The same status under the name the transfer object uses; null when no SIP status came
+    // from the network (or, for a refused inbound call, the status we answered with).
+    o["sip_code"] = o["sip_status"];
+    o["hint"] = opt(c.hint);
     o["started_at"] = opt(c.started_at);
     o["ended_at"] = opt(c.ended_at);
     o["duration_seconds"] =

@@ -2,7 +2,6 @@
 
 #include "common/log.hpp"
 
-
 #include <chrono>
 #include <string_view>
 
@@ -113,9 +112,11 @@ Response Router::handle(Request& request) {
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     (route ? *route->latency : unmatched_latency_).observe(elapsed.count());
     (route ? *route->requests : unmatched_requests_).for_status(response.status).inc();
-    spdlog::info("[req={}] {} {} -> {} ({:.3f} ms) org={}", request.request_id, request.method,
-                 request.path, response.status, elapsed.count() * 1000,
-                 request.identity ? std::string_view(request.identity->organization.id) : "-");
+    log::Fields fields;
+    fields.request_id = request.request_id;
+    if (request.identity) fields.org_id = request.identity->organization.id;
+    log::with_fields(fields, spdlog::level::info, "{} {} -> {} ({:.3f} ms)", request.method,
+                     request.path, response.status, elapsed.count() * 1000);
     return response;
 }
 
@@ -154,8 +155,10 @@ Response Router::dispatch(const Route& route,
     try {
         response = route.handler(request);
     } catch (const std::exception& e) {
-        spdlog::error("[req={}] handler for {} {} failed: {}", request.request_id, route.method,
-                      route.pattern, e.what());
+        log::Fields fields;
+        fields.request_id = request.request_id;
+        log::with_fields(fields, spdlog::level::err, "handler for {} {} failed: {}", route.method,
+                         route.pattern, e.what());
         response = Response::error(make_error(Errc::kInternal, "internal error; request id " +
                                                                    request.request_id));
     }

@@ -3,9 +3,11 @@
 
 #include "api/api_context.hpp"
 #include "api/json_reader.hpp"
+#include "api/trunk_test_report.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/validation.hpp"
+#include "sip/sip_resolver.hpp"
 
 #include <boost/json.hpp>
 
@@ -108,6 +110,16 @@ Status apply_outbound_fields(const ObjectReader& r, store::SipTrunk& trunk) {
     if (cps->present) {
         trunk.max_calls_per_second = cps->null ? std::nullopt : std::optional(cps->value);
     }
+    auto ping = r.integer("options_ping_seconds", 5, 3600);
+    if (!ping) return ping.error();
+    if (ping->present) {
+        trunk.options_ping_seconds =
+            ping->null ? std::nullopt : std::optional(static_cast<int>(ping->value));
+        if (!trunk.options_ping_seconds) {
+            trunk.status = "unknown";  // no keep-alive: no verdict
+            trunk.status_checked_at.reset();
+        }
+    }
     return {};
 }
 
@@ -118,7 +130,8 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
                                                       bool& password_cleared) {
     ObjectReader r(body, "");
     if (auto st = r.reject_read_only({"id", "created_at", "updated_at", "inbound_username",
-                                      "inbound_password", "sip_endpoint", "has_password"});
+                                      "inbound_password", "sip_endpoint", "has_password",
+                                      "status", "status_checked_at", "warnings"});
         !st) {
         return st.error();
     }
@@ -126,7 +139,7 @@ Result<std::optional<std::string>> apply_trunk_fields(const json::object& body,
                           "transport", "auth_type", "caller_id", "allowed_addresses", "numbers",
                           "transfer_method", "headers", "is_active", "country_code", "from_user",
                           "auth_username", "send_pai", "max_concurrent_calls",
-                          "max_calls_per_second", "refer_uri"});
+                          "max_calls_per_second", "refer_uri", "options_ping_seconds"});
         !st) {
         return st.error();
     }
@@ -340,6 +353,10 @@ json::object trunk_json(const store::SipTrunk& t,
         t.max_concurrent_calls ? json::value(*t.max_concurrent_calls) : json::value(nullptr);
     o["max_calls_per_second"] =
         t.max_calls_per_second ? json::value(*t.max_calls_per_second) : json::value(nullptr);
+    o["options_ping_seconds"] =
+        t.options_ping_seconds ? json::value(*t.options_ping_seconds) : json::value(nullptr);
+    o["status"] = t.status;
+    o["status_checked_at"] = opt(t.status_checked_at);
     o["is_active"] = t.is_active;
     o["created_at"] = t.created_at;
     o["updated_at"] = t.updated_at;
@@ -347,11 +364,43 @@ json::object trunk_json(const store::SipTrunk& t,
 }
 
 // Both keys carry the same object: the seed guide shows "sip_trunk", the HMS SDK reads "trunk".
-Response wrapped(int status, json::object trunk) {
+// Create and update also say what looks wrong now (`warnings`), instead of silently accepting.
+Response wrapped(int status, json::object trunk, std::optional<json::array> warnings = {}) {
     json::object body;
     body["sip_trunk"] = trunk;
     body["trunk"] = std::move(trunk);
+    if (warnings) body["warnings"] = std::move(*warnings);
     return Response::json(status, body);
+}
+
+// What will not work as configured, checked now: a host that does not resolve, a transport
+// the SIP stack does not send yet, settings without effect.
+json::array trunk_warnings(const store::SipTrunk& t) {
+    json::array warnings;
+    const bool outbound = t.direction != "inbound";
+    if (outbound && !t.host.empty()) {
+        sip::SipResolveQuery query;
+        query.host = t.host;
+        query.port = t.port;
+        query.transport = t.transport;
+        query.timeout = std::chrono::milliseconds(2000);
+        if (auto resolved = sip::resolve_sip_server(query); !resolved) {
+            warnings.push_back(json::string(fmt::format(
+                "host: {}; calls through this trunk fail until it resolves",
+                resolved.error().message)));
+        }
+    }
+    if (t.transport == "tls") {
+        warnings.push_back(json::string(
+            "transport: this server does not send SIP over TLS yet; calls through this trunk go "
+            "out over UDP"));
+    }
+    if (!outbound && t.options_ping_seconds) {
+        warnings.push_back(json::string(
+            "options_ping_seconds: keep-alive OPTIONS go only to trunks used outbound; this "
+            "inbound trunk is not pinged"));
+    }
+    return warnings;
 }
 
 // Inbound digest trunks get generated credentials; the password is returned exactly once.
@@ -383,7 +432,7 @@ Response create_trunk(Request& req, ApiContext& ctx) {
     if (auto st = ctx.store.create_trunk(trunk); !st) return store_error(st.error());
     auto out = trunk_json(trunk, ctx);
     if (inbound_password) out["inbound_password"] = *inbound_password;
-    return wrapped(201, std::move(out));
+    return wrapped(201, std::move(out), trunk_warnings(trunk));
 }
 
 Response update_trunk(Request& req, ApiContext& ctx) {
@@ -408,7 +457,22 @@ Response update_trunk(Request& req, ApiContext& ctx) {
     if (auto st = ctx.store.update_trunk(*trunk); !st) return store_error(st.error());
     auto out = trunk_json(*trunk, ctx);
     if (inbound_password) out["inbound_password"] = *inbound_password;
-    return wrapped(200, std::move(out));
+    return wrapped(200, std::move(out), trunk_warnings(*trunk));
+}
+
+// The trunk doctor, synchronously (a few seconds at most per step).
+Response test_trunk(Request& req, ApiContext& ctx) {
+    const auto& id = req.path_params.at(0);
+    if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());
+    auto trunk = ctx.store.get_trunk(req.org_id(), id);
+    if (!trunk) return store_error(trunk.error());
+    if (ctx.sip_stack == nullptr) {
+        return Response::error(make_error(Errc::kUnavailable, "SIP is not running on this server"));
+    }
+    TrunkTestTools tools{*ctx.sip_stack, ctx.sip_capture, ctx.sip_local_host, ctx.sip_endpoint};
+    auto report = trunk_test_report(ctx.store, ctx.secrets, *trunk, tools);
+    if (!report) return store_error(report.error());
+    return Response::json(200, *report);
 }
 
 }  // namespace
@@ -436,6 +500,8 @@ void add_trunk_routes(Router& router, ApiContext& ctx) {
     });
     router.add("PATCH", "/api/v1/sip-trunks/{id}", Auth::kApiKey,
                [&ctx](Request& req) { return update_trunk(req, ctx); });
+    router.add("POST", "/api/v1/sip-trunks/{id}/test", Auth::kApiKey,
+               [&ctx](Request& req) { return test_trunk(req, ctx); });
     router.add("DELETE", "/api/v1/sip-trunks/{id}", Auth::kApiKey, [&ctx](Request& req) {
         const auto& id = req.path_params.at(0);
         if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());

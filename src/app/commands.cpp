@@ -208,6 +208,19 @@ int run_cli(int argc, char** argv) {
         ->envname("TRUNKLINE_WEBHOOK_RETRY_MAX_MS")
         ->check(CLI::Range(1LL, 86'400'000LL))
         ->capture_default_str();
+    serve_cmd->add_option("--sip-capture-retention-days", serve.sip_capture_retention_days,
+                          "Days a call's SIP capture (GET /calls/{id}/sip) is kept")
+        ->envname("TRUNKLINE_SIP_CAPTURE_RETENTION_DAYS")
+        ->check(CLI::Range(1, 3650))
+        ->capture_default_str();
+    serve_cmd->add_option("--hep-endpoint", serve.hep_endpoint,
+                          "Also send every SIP message to a Homer collector (HEP v3 over UDP), "
+                          "HOST:PORT")
+        ->envname("TRUNKLINE_HEP_ENDPOINT");
+    serve_cmd->add_option("--hep-id", serve.hep_id, "Capture agent id in HEP packets")
+        ->envname("TRUNKLINE_HEP_ID")
+        ->check(CLI::Range(0LL, 4294967295LL))
+        ->capture_default_str();
     serve_cmd->add_option("--shutdown-timeout", serve.shutdown_timeout_seconds,
                           "Seconds in-flight requests get after SIGTERM")
         ->envname("TRUNKLINE_SHUTDOWN_TIMEOUT")

@@ -44,7 +44,8 @@ public:
     void on_response(sip::DialogId,
                      int status,
                      const std::string& phrase,
-                     const std::string& sdp) override {
+                     const std::string& sdp,
+                     sip::ResponseOrigin) override {
         if (status < 200) {
             std::cout << "  " << status << " " << phrase << std::endl;
             return;

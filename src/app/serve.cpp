@@ -187,9 +187,13 @@ int run_serve(const ServeOptions& options) {
         static_cast<long long>(options.sip_tcp_idle_timeout_seconds * 1000));
     edge_options.transfer_timeout = std::chrono::milliseconds(
         static_cast<long long>(options.transfer_timeout_seconds * 1000));
+    edge_options.capture_retention_days = options.sip_capture_retention_days;
+    edge_options.hep_endpoint = options.hep_endpoint;
+    edge_options.hep_id = static_cast<std::uint32_t>(options.hep_id);
     auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
     if (!edge) {
-        return console.fail(1, "--sip-listen: " + edge.error().message);
+        const auto& message = edge.error().message;
+        return console.fail(1, message.rfind("--", 0) == 0 ? message : "--sip-listen: " + message);
     }
     api::ApiContext ctx{**store,
                         *secrets,
@@ -199,6 +203,9 @@ int run_serve(const ServeOptions& options) {
                         TL_VERSION,
                         std::string(api::openapi_document())};
     ctx.live_calls = &(*edge)->calls();
+    ctx.sip_stack = &(*edge)->stack();
+    ctx.sip_capture = &(*edge)->capture();
+    ctx.sip_local_host = (*edge)->announced_host();
     api::Router router(authenticator, rate_limiter, metrics);
     api::add_all_routes(router, ctx);
     if (options.enable_test_hooks) {

@@ -48,6 +48,7 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
                         : options.sip_listen.host;
     }
     edge->endpoint_ = "sip:" + ListenAddress{announced, port}.to_string();
+    edge->announced_host_ = announced;
     edge->listening_ = "sip:" + ListenAddress{options.sip_listen.host, port}.to_string();
 
     edge->speech_ = std::make_unique<voice::SpeechService>(voice::make_espeak_tts(), 1, 256);
@@ -72,7 +73,20 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
         media::PortPool::create(options.rtp_ports.low, options.rtp_ports.high), metrics,
         call_config);
 
+    edge->capture_ = std::make_unique<sip::SipCaptureRegistry>();
+    if (!options.hep_endpoint.empty()) {
+        auto hep = sip::HepSender::open(options.hep_endpoint, options.hep_id, metrics);
+        if (!hep) return hep.error();
+        edge->hep_ = std::move(*hep);
+        edge->capture_->set_exporter(
+            [hep = edge->hep_.get()](const sip::CapturedMessage& m, std::string_view call_id) {
+                hep->send(m, call_id);
+            });
+    }
+    edge->capture_purger_ = std::make_unique<CapturePurger>(store, options.capture_retention_days);
+
     sip::SipStackConfig stack_config;
+    stack_config.capture = edge->capture_.get();
     stack_config.listen_host = options.sip_listen.host;
     stack_config.listen_port = port;
     stack_config.contact_host = announced;
@@ -82,7 +96,7 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     auto stack = sip::SipStack::start(stack_config, *edge->calls_);
     if (!stack) return stack.error();
     edge->stack_ = std::move(*stack);
-    edge->calls_->attach(*edge->stack_);
+    edge->calls_->attach(*edge->stack_, edge->capture_.get());
     auto tcp_limits = options.tcp_limits;
     tcp_limits.idle_timeout = options.tcp_idle_timeout;
     edge->tcp_guard_ = std::make_unique<sip::TcpConnectionGuard>(port, tcp_limits, metrics);

@@ -6,7 +6,10 @@
 #include "net/tls_client_context.hpp"
 #include "call/call_manager.hpp"
 #include "common/metrics.hpp"
+#include "app/capture_purger.hpp"
+#include "sip/hep_sender.hpp"
 #include "sip/inbound_router.hpp"
+#include "sip/sip_capture_registry.hpp"
 #include "sip/stack/sip_stack.hpp"
 #include "sip/tcp_guard.hpp"
 #include "store/secret_box.hpp"
@@ -34,6 +37,9 @@ struct SipEdgeOptions {
     std::chrono::milliseconds transfer_timeout{30'000};
     // Trust for the webhooks a call waits on (assistant-request, tool-calls), as for deliveries.
     std::optional<net::TlsClientContext> webhook_tls;
+    int capture_retention_days = 7;  // calls' SIP captures
+    std::string hep_endpoint;        // HOST:PORT of a Homer collector; empty: no HEP export
+    std::uint32_t hep_id = 2001;
 };
 
 class SipEdge {
@@ -46,6 +52,10 @@ public:
     ~SipEdge();
 
     call::CallControl& calls() { return *calls_; }
+    sip::SipStack& stack() { return *stack_; }
+    sip::SipCaptureRegistry& capture() { return *capture_; }
+    // The host we announce (Contact, SDP): --public-ip, else the listen address.
+    const std::string& announced_host() const { return announced_host_; }
     // Where carriers send INVITEs: the public IP (else the bound address) and the bound port.
     std::string endpoint() const;
     // The address the SIP stack is bound to ("sip:127.0.0.1:5060"), port 0 resolved.
@@ -57,8 +67,13 @@ private:
     SipEdge() = default;
     std::string endpoint_;
     std::string listening_;
+    std::string announced_host_;
     std::unique_ptr<voice::SpeechService> speech_;
     std::unique_ptr<sip::InboundRouter> router_;
+    // Declared before the stack and the calls, so it outlives both (they record into it).
+    std::unique_ptr<sip::HepSender> hep_;
+    std::unique_ptr<sip::SipCaptureRegistry> capture_;
+    std::unique_ptr<CapturePurger> capture_purger_;
     std::shared_ptr<call::CallManager> calls_;
     std::unique_ptr<sip::SipStack> stack_;
     std::unique_ptr<sip::TcpConnectionGuard> tcp_guard_;

@@ -46,7 +46,11 @@ Call::Call(CallManager& manager, sip::InviteRequest invite)
     : manager_(manager),
       strand_(asio::make_strand(manager.io_)),
       invite_(std::move(invite)),
-      id_(new_uuid()) {}
+      id_(new_uuid()) {
+    // On the SIP thread, before the stack answers anything: the INVITE (pending in the
+    // registry) and every later message of the dialog land in this call's capture.
+    follow_sip_call_id(invite_.call_id);
+}
 
 void Call::start() {
     asio::post(strand_, [self = shared_from_this()] { self->route_and_answer(); });
@@ -59,15 +63,15 @@ void Call::on_ack(std::string sdp) {
         if (std::exchange(self->offer_in_our_200_, false)) {
             // Our 200 carried the offer: the ACK must carry the answer (RFC 3264 §4).
             if (sdp.empty()) {
-                spdlog::warn("[call={}][sip={}] ACK without the SDP answer to our offer: ending",
-                             self->id_, self->invite_.call_id);
+                log::with_fields(self->log_fields("no_sdp_answer"), spdlog::level::warn,
+                                 "ACK without the SDP answer to our offer: ending");
                 self->record_event("sip.ack", R"({"sdp":false})");
                 return self->hang_up("no_sdp_answer",
                                      "the ACK carried no SDP answer to the offer in our 200");
             }
             if (auto st = self->start_media_from_answer(sdp); !st) {
-                spdlog::warn("[call={}][sip={}] unusable SDP answer in the ACK: {}", self->id_,
-                             self->invite_.call_id, st.error().message);
+                log::with_fields(self->log_fields("no_sdp_answer"), spdlog::level::warn,
+                                 "unusable SDP answer in the ACK: {}", st.error().message);
                 return self->hang_up("no_sdp_answer", "unusable SDP answer in the ACK: " +
                                                           st.error().message);
             }
@@ -81,7 +85,7 @@ void Call::on_ack(std::string sdp) {
         if (!first) return;
         self->state_ = State::kInProgress;
         self->record_event("sip.ack", "{}");
-        spdlog::info("[call={}][sip={}] in progress", self->id_, self->invite_.call_id);
+        log::with_fields(self->log_fields(), spdlog::level::info, "in progress");
     });
 }
 
@@ -132,7 +136,8 @@ void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
             // outcome (no response at all), the transfer failed.
             if (self->state_ == State::kTransferring && self->leg_ &&
                 dialog == self->leg_->dialog()) {
-                self->transfer_failed(status, "failed");
+                self->transfer_failed(
+                    self->attempt_failure(status, phrase, sip::ResponseOrigin::kLocal));
             }
             self->manager_.forget_leg(dialog);
             return;
@@ -144,7 +149,8 @@ void Call::on_terminated(sip::DialogId dialog, int status, std::string phrase) {
             // The INVITE died without a final response (unreachable, transport error).
             self->record_event("sip.terminated", json::serialize(json::object{
                                                      {"status", status}, {"phrase", phrase}}));
-            return self->finish("failed", "failed", fmt::format("SIP {} {}", status, phrase));
+            return self->outbound_failed(
+                self->attempt_failure(status, phrase, sip::ResponseOrigin::kLocal));
         }
         self->record_event("sip.terminated",
                            json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
@@ -159,8 +165,9 @@ void Call::on_session_timer_expired(sip::DialogId dialog, bool bye_sent) {
     asio::post(strand_, [self = shared_from_this(), dialog, bye_sent] {
         if (self->state_ == State::kEnded) return;
         const bool leg = dialog != self->invite_.dialog;
-        spdlog::warn("[call={}][sip={}] session timer expired on the {}: ending the call",
-                     self->id_, self->invite_.call_id, leg ? "transfer leg" : "call's dialog");
+        log::with_fields(self->log_fields("session_timer"), spdlog::level::warn,
+                         "session timer expired on the {}: ending the call",
+                         leg ? "transfer leg" : "call's dialog");
         self->record_event("sip.session_timer",
                            json::serialize(
                                json::object{{"dialog", leg ? "destination" : "caller"}}));
@@ -332,8 +339,8 @@ void Call::speak(const std::string& text,
                                        end_reason = std::move(end_reason)]() mutable {
                 if (self->state_ == State::kEnded || !self->rtp_) return;
                 if (!audio) {
-                    spdlog::warn("[call={}] speech synthesis failed: {}", self->id_,
-                                 audio.error().message);
+                    log::with_fields(self->log_fields("tts_error"), spdlog::level::warn,
+                                     "speech synthesis failed: {}", audio.error().message);
                     self->record_event("assistant.tts_error",
                                        json::serialize(json::object{{"error", audio.error().message}}));
                     if (end_after) self->hang_up(end_reason);
@@ -355,18 +362,26 @@ void Call::reject(const sip::Reply& reply,
     // (the store write is bounded by CallManager). Strangers are only counted and logged.
     if (!trunk && route_) trunk = route_->trunk;
     if (trunk) {
-        log::rate_limited("call.refused.trunk", spdlog::level::warn,
-                          "[call={}][sip={}] refused {} ({}) from {} on trunk {} (org {})", id_,
-                          log::clip(invite_.call_id), reply.status, reason, invite_.source_ip,
-                          trunk->id, trunk->org_id);
-        manager_.record_refused(id_, invite_, *trunk, refused_end_reason(reason), reply.status);
+        log::Fields fields = log_fields(reason);
+        fields.org_id = trunk->org_id;
+        fields.trunk_id = trunk->id;
+        fields.source = invite_.source_ip;
+        log::rate_limited("call.refused.trunk", fields, spdlog::level::warn,
+                          "refused {} ({}) from {}", reply.status, reason, invite_.source_ip);
+        capture_stored_ = manager_.record_refused(id_, invite_, *trunk,
+                                                  refused_end_reason(reason), reply.status);
+        if (capture_stored_) org_id_ = trunk->org_id;
     } else {
-        log::rate_limited("call.refused.stranger", spdlog::level::info,
-                          "[sip={}] refused {} ({}) from {}",
-                          log::clip(invite_.call_id), reply.status, reason, invite_.source_ip);
+        log::Fields fields;
+        fields.sip_call_id = invite_.call_id;
+        fields.reason = reason;
+        fields.source = invite_.source_ip;
+        log::rate_limited("call.refused.stranger", fields, spdlog::level::info,
+                          "refused {} ({}) from {}", reply.status, reason, invite_.source_ip);
     }
     state_ = State::kEnded;
     manager_.forget(*this);
+    persist_capture_later();
 }
 
 media::RtpSession::Callbacks Call::rtp_callbacks() {
@@ -492,7 +507,8 @@ void Call::route_and_answer() {
     record.sip_call_id = invite_.call_id;
     record.created_at = record.updated_at = now_iso8601();
     if (auto st = manager_.store_.create_call(record); !st) {
-        spdlog::error("[call={}] cannot store the call: {}", id_, st.error().message);
+        log::with_fields(log_fields("store_unavailable"), spdlog::level::err,
+                         "cannot store the call: {}", st.error().message);
         if (rtp_) rtp_->stop();
         rtp_.reset();
         outbound_lease_.reset();
@@ -500,6 +516,7 @@ void Call::route_and_answer() {
         return reject({503, {}, {{"Retry-After", "5"}}, {}}, "store_unavailable");
     }
     record_ = std::move(record);
+    capture_stored_ = true;
     record_event("sip.invite",
                  json::serialize(json::object{{"from", invite_.from_uri},
                                               {"to", invite_.to_uri},
@@ -544,9 +561,9 @@ void Call::answer() {
     save_with_events({webhook::kStatusUpdate});
     record_event("sip.response", R"({"status":200})");
     manager_.register_call(shared_from_this());
-    spdlog::info("[call={}][sip={}] answered: assistant {} for {} from {}{}", id_,
-                 invite_.call_id, route_->assistant.id, route_->dialled, invite_.source_ip,
-                 offer_in_our_200_ ? " (late offer: media after the ACK)" : "");
+    log::with_fields(log_fields(), spdlog::level::info, "answered: assistant {} for {} from {}{}",
+                     route_->assistant.id, route_->dialled, invite_.source_ip,
+                     offer_in_our_200_ ? " (late offer: media after the ACK)" : "");
     if (!offer_in_our_200_) begin_conversation_media();
 }
 
@@ -631,10 +648,15 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
         if (was_answered) {
             save_with_events({webhook::kStatusUpdate, webhook::kEndOfCallReport});
         } else if (auto st = manager_.store_.update_call(*record_); !st) {
-            spdlog::warn("[call={}] cannot store the end of the call: {}", id_, st.error().message);
+            log::with_fields(log_fields(), spdlog::level::warn,
+                             "cannot store the end of the call: {}", st.error().message);
         }
     }
-    spdlog::info("[call={}][sip={}] ended: {}", id_, invite_.call_id, end_reason);
+    log::with_fields(log_fields(end_reason), status == "failed" ? spdlog::level::warn
+                                                                 : spdlog::level::info,
+                     "{}: {}{}", status, end_reason,
+                     record_ && record_->hint ? " (" + *record_->hint + ")" : std::string());
+    persist_capture_later();
     if (outbound_) manager_.outbound_ended(*this);
     manager_.forget(*this);
 }
@@ -647,7 +669,8 @@ void Call::record_event(std::string type, std::string data_json) {
     event.data_json = std::move(data_json);
     event.created_at = now_iso8601();
     if (auto st = manager_.store_.append_call_event(event); !st) {
-        spdlog::warn("[call={}] cannot store event {}: {}", id_, event.type, st.error().message);
+        log::with_fields(log_fields(), spdlog::level::warn, "cannot store event {}: {}",
+                         event.type, st.error().message);
     }
 }
 

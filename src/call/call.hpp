@@ -5,8 +5,11 @@
 #include "call/bridge_leg.hpp"
 #include "call/call_control.hpp"
 #include "call/caller_listener.hpp"
+#include "call/failure_reason.hpp"
+#include "common/log.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
+#include "sip/capture/call_capture.hpp"
 #include "sip/inbound_router.hpp"
 #include "sip/sip_types.hpp"
 #include "store/records.hpp"
@@ -52,7 +55,11 @@ public:
     void on_digit(char digit, int duration_ms, std::string_view method);
     void on_cancel();
     void on_bye(sip::DialogId dialog);
-    void on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp);
+    void on_leg_response(sip::DialogId dialog,
+                         int status,
+                         std::string phrase,
+                         std::string sdp,
+                         sip::ResponseOrigin origin);
     // The destination challenged our INVITE (401/407); `answered`: credentials were sent.
     void on_leg_challenge(sip::DialogId dialog, int status, std::string realm, bool answered);
     void on_refer_progress(int status, bool from_notify);
@@ -80,6 +87,9 @@ public:
     // Set once before the call is registered by id; read-only afterwards.
     const std::string& org_id() const { return org_id_; }
     const std::string& trunk_id() const { return route_->trunk.id; }
+    // Every SIP message of the call's dialogs so far (the API's GET /calls/{id}/sip while the
+    // call is live). Any thread.
+    sip::CaptureSnapshot sip_capture() const { return capture_->snapshot(); }
 
 private:
     enum class State { kRouting, kAnswered, kInProgress, kTransferring, kBridged, kEnded };
@@ -87,7 +97,12 @@ private:
     // Outbound (call_outbound.cpp).
     Result<sip::OutboundInvite> outbound_invite();
     void send_outbound_invite();
-    void on_outbound_response(int status, const std::string& phrase, const std::string& sdp);
+    void on_outbound_response(int status,
+                              const std::string& phrase,
+                              const std::string& sdp,
+                              sip::ResponseOrigin origin);
+    // An outbound call that did not connect: end_reason, hint and sip_code from `failure`.
+    void outbound_failed(const FailureReason& failure);
     void outbound_answered();
     std::string opening_message() const;
     void route_and_answer();
@@ -145,9 +160,20 @@ private:
     void on_early_media(const std::string& sdp);
     void send_refer();
     std::string refer_target(const std::string& destination);
-    void refer_failed(int sip_code);
+    // `sip_code` 0: no final NOTIFY in time.
+    void refer_failed(int sip_code, bool from_notify);
     std::string transfer_method();
-    void transfer_failed(int sip_code, std::string reason);
+    void transfer_failed(FailureReason failure);
+    // The attempt (a transfer leg, an outbound call) is over without an answer.
+    FailureReason attempt_failure(int status, const std::string& phrase, sip::ResponseOrigin origin);
+    void begin_attempt(const sip::OutboundInvite& invite, std::string target, std::string host);
+    // The SIP capture: follow a dialog's Call-ID; store what was captured (at the end, and once
+    // more a moment later for the last messages: the 200 to our BYE, the ACK of our refusal).
+    void follow_sip_call_id(const std::string& sip_call_id);
+    void persist_capture();
+    void persist_capture_later();
+    // The ids every log line about this call carries.
+    log::Fields log_fields(std::string_view reason = {}) const;
     void transfer_connected();
     void save_transfer();
     void close_leg();
@@ -191,10 +217,18 @@ private:
     std::atomic<std::shared_ptr<BridgeLeg>> relay_leg_;
     std::unique_ptr<boost::asio::steady_timer> transfer_timer_;
     boost::json::object transfer_;
+    std::string transfer_trunk_id_;  // the trunk the current transfer leg goes through
     std::string destination_username_;  // a SIP destination's own credentials (tool path)
     std::string destination_password_;
     std::chrono::steady_clock::time_point answered_at_{};
     std::shared_ptr<voice::Conversation> conversation_;
+    // Every SIP message of the call's dialogs (SipCaptureRegistry fills it, from the SIP thread).
+    std::shared_ptr<sip::CallCapture> capture_ = std::make_shared<sip::CallCapture>();
+    std::vector<std::string> capture_call_ids_;
+    std::unique_ptr<boost::asio::steady_timer> capture_timer_;
+    bool capture_stored_ = false;  // the record exists and the capture may be stored with it
+    // What the current transfer leg or outbound INVITE has seen (failure_reason.hpp).
+    AttemptOutcome attempt_;
     std::optional<std::shared_ptr<voice::SpeechService>> speech_;
     // Read by the caller's RTP strand for every frame; set and cleared on the call's strand.
     std::atomic<std::shared_ptr<CallerListener>> listener_;

@@ -3,6 +3,7 @@
 // the API holds only this interface. Thread-safety: implementations accept calls from any thread.
 
 #include "common/error.hpp"
+#include "sip/capture/call_capture.hpp"
 #include "store/records.hpp"
 
 #include <optional>
@@ -62,6 +63,12 @@ public:
     virtual Status send_dtmf(const std::string& org_id,
                              const std::string& call_id,
                              const std::string& digits) = 0;
+    // The SIP capture of a call live on this server (GET /calls/{id}/sip); none when it is not
+    // live here (then the stored one is read).
+    virtual std::optional<sip::CaptureSnapshot> live_sip_capture(const std::string& org_id,
+                                                                 const std::string& call_id) {
+        return std::nullopt;
+    }
 };
 
 }  // namespace tl::call

@@ -50,8 +50,16 @@ CallManager::CallManager(boost::asio::io_context& io,
 
 CallManager::~CallManager() = default;
 
-void CallManager::attach(sip::SipStack& stack) {
+void CallManager::attach(sip::SipStack& stack, sip::SipCaptureRegistry* capture) {
     stack_ = &stack;
+    capture_registry_ = capture;
+}
+
+std::optional<sip::CaptureSnapshot> CallManager::live_sip_capture(const std::string& org_id,
+                                                                  const std::string& call_id) {
+    auto call = find_by_id(org_id, call_id);
+    if (!call) return std::nullopt;
+    return call->sip_capture();
 }
 
 bool CallManager::admit() {
@@ -127,8 +135,9 @@ void CallManager::on_terminated(sip::DialogId dialog, int status, const std::str
 void CallManager::on_response(sip::DialogId dialog,
                               int status,
                               const std::string& phrase,
-                              const std::string& sdp) {
-    if (auto call = find(dialog)) call->on_leg_response(dialog, status, phrase, sdp);
+                              const std::string& sdp,
+                              sip::ResponseOrigin origin) {
+    if (auto call = find(dialog)) call->on_leg_response(dialog, status, phrase, sdp, origin);
 }
 
 void CallManager::on_auth_challenge(sip::DialogId dialog,
@@ -311,7 +320,7 @@ Status CallManager::send_dtmf(const std::string& org_id,
 // address must not fill the database.
 constexpr int kMaxRefusedRecordsPerSecond = 20;
 
-void CallManager::record_refused(const std::string& call_id,
+bool CallManager::record_refused(const std::string& call_id,
                                  const sip::InviteRequest& invite,
                                  const store::SipTrunk& trunk,
                                  std::string end_reason,
@@ -325,7 +334,7 @@ void CallManager::record_refused(const std::string& call_id,
         }
         if (refused_window_count_ >= kMaxRefusedRecordsPerSecond) {
             refused_unrecorded_.inc();
-            return;
+            return false;
         }
         ++refused_window_count_;
     }
@@ -346,10 +355,16 @@ void CallManager::record_refused(const std::string& call_id,
     record.created_at = record.updated_at = now_iso8601();
     record.ended_at = record.created_at;
     if (auto st = store_.create_call(record); !st) {
-        spdlog::warn("[call={}] cannot store the refused call: {}", call_id, st.error().message);
-        return;
+        log::Fields fields;
+        fields.call_id = call_id;
+        fields.org_id = trunk.org_id;
+        fields.trunk_id = trunk.id;
+        log::with_fields(fields, spdlog::level::warn, "cannot store the refused call: {}",
+                         st.error().message);
+        return false;
     }
     refused_recorded_.inc();
+    return true;
 }
 
 int CallManager::active_calls() const {

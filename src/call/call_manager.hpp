@@ -13,6 +13,7 @@
 #include "common/metrics.hpp"
 #include "media/port_pool.hpp"
 #include "sip/inbound_router.hpp"
+#include "sip/sip_capture_registry.hpp"
 #include "sip/sip_types.hpp"
 #include "sip/stack/sip_stack.hpp"
 #include "store/secret_box.hpp"
@@ -59,7 +60,8 @@ public:
                 CallManagerConfig config);
     ~CallManager() override;
 
-    void attach(sip::SipStack& stack);
+    // `capture`: where the calls' SIP messages are routed (none: no SIP capture).
+    void attach(sip::SipStack& stack, sip::SipCaptureRegistry* capture = nullptr);
 
     // sip::SipEvents (SIP thread)
     void on_invite(const sip::InviteRequest& invite) override;
@@ -78,7 +80,8 @@ public:
     void on_response(sip::DialogId dialog,
                      int status,
                      const std::string& phrase,
-                     const std::string& sdp) override;
+                     const std::string& sdp,
+                     sip::ResponseOrigin origin) override;
 
     // CallControl (any thread)
     Status end_call(const std::string& org_id, const std::string& call_id) override;
@@ -100,6 +103,8 @@ public:
                                         std::size_t index) override;
     Status end_call_tool(const std::string& org_id, const std::string& call_id) override;
     Result<std::string> dial(OutboundCallRequest request) override;
+    std::optional<sip::CaptureSnapshot> live_sip_capture(const std::string& org_id,
+                                                         const std::string& call_id) override;
     Status inject_context(const std::string& org_id,
                           const std::string& call_id,
                           const std::string& text,
@@ -126,8 +131,9 @@ private:
     bool admit();  // overload protection: concurrency and setup rate
     // A refused INVITE of a known trunk becomes a failed call record (call_id: the record's id),
     // at most kMaxRefusedRecordsPerSecond a second so a flood cannot fill the database; beyond
-    // that it is only counted. Runs on an io thread (it writes to the store).
-    void record_refused(const std::string& call_id,
+    // that it is only counted. Runs on an io thread (it writes to the store). Returns whether the
+    // record was stored.
+    bool record_refused(const std::string& call_id,
                         const sip::InviteRequest& invite,
                         const store::SipTrunk& trunk,
                         std::string end_reason,
@@ -146,6 +152,7 @@ private:
     std::shared_ptr<media::PortPool> ports_;
     CallManagerConfig config_;
     sip::SipStack* stack_ = nullptr;
+    sip::SipCaptureRegistry* capture_registry_ = nullptr;
 
     metrics::Gauge& active_calls_;
     metrics::Gauge& dialogs_;

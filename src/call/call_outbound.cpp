@@ -22,18 +22,6 @@ namespace tl::call {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-namespace {
-
-// A callee's or the network's final answer, as the call's end_reason. A rejection (486, 600,
-// 603) is the callee's decision: final, never retried another way.
-std::string outbound_end_reason(int status) {
-    if (status == 486 || status == 600) return "busy";
-    if (status == 603) return "rejected";
-    if (status == 408 || status == 480 || status == 487) return "no_answer";
-    return "failed";
-}
-
-}  // namespace
 
 Call::Call(CallManager& manager, OutboundCallRequest request)
     : manager_(manager),
@@ -63,6 +51,7 @@ Result<sip::OutboundInvite> Call::outbound_invite() {
     const auto host = manager_.config_.media_public_ip;
     const std::string caller = caller_id_of(*route_);
     sip::OutboundInvite invite;
+    invite.call_id = sip::new_call_id(host);
     invite.request_uri = fmt::format("sip:{}@{}:{}{}", route_->dialled, trunk.host, trunk.port,
                                      trunk.transport == "tcp" ? ";transport=tcp" : "");
     invite.from_uri = fmt::format("sip:{}@{}", trunk.from_user.value_or(caller), host);
@@ -77,6 +66,7 @@ Result<sip::OutboundInvite> Call::outbound_invite() {
         invite.auth_password = std::move(*password);
     }
     invite.sdp = media::render_offer(local_media_);
+    begin_attempt(invite, fmt::format("{}:{}", trunk.host, trunk.port), trunk.host);
     return invite;
 }
 
@@ -100,10 +90,10 @@ Status Call::prepare_outbound(std::chrono::milliseconds pace_delay) {
     if (!route_->assistant.id.empty()) record.assistant_id = route_->assistant.id;
     if (route_->number) record.number_id = route_->number->id;
     record.trunk_id = route_->trunk.id;
-    record.sip_call_id = id_;
     record.created_at = record.updated_at = now_iso8601();
     if (auto st = manager_.store_.create_call(record); !st) return st.error();
     record_ = std::move(record);
+    capture_stored_ = true;
     outbound_lease_ = std::move(*lease);
     manager_.rtp_ports_.add(2);
     return {};
@@ -125,7 +115,11 @@ void Call::dial(std::chrono::milliseconds pace_delay) {
 
 void Call::send_outbound_invite() {
     auto invite = outbound_invite();
-    if (!invite) return finish("failed", "failed", invite.error().message);
+    if (!invite) return outbound_failed({"local_error", std::nullopt, invite.error().message});
+    // The record names the Call-ID the carrier sees; the capture follows it from the INVITE.
+    record_->sip_call_id = invite->call_id;
+    invite_.call_id = invite->call_id;
+    follow_sip_call_id(invite->call_id);
     record_event("sip.invite", json::serialize(json::object{{"direction", "outbound"},
                                                             {"uri", invite->request_uri},
                                                             {"from", invite->from_uri}}));
@@ -140,14 +134,21 @@ void Call::send_outbound_invite() {
         // Nobody answered: CANCEL (its 487 arrives after we are done).
         self->manager_.stack_->bye(self->invite_.dialog);
         self->record_event("sip.cancel", R"({"reason":"ring_timeout"})");
-        self->finish("ended", "no_answer");
+        self->attempt_.ring_timeout = true;
+        self->outbound_failed(self->attempt_failure(0, "", sip::ResponseOrigin::kLocal));
     });
 }
 
-void Call::on_outbound_response(int status, const std::string& phrase, const std::string& sdp) {
+void Call::on_outbound_response(int status,
+                                const std::string& phrase,
+                                const std::string& sdp,
+                                sip::ResponseOrigin origin) {
     if (state_ != State::kRouting) return;
     record_event("sip.response",
-                 json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+                 json::serialize(json::object{{"status", status},
+                                              {"phrase", phrase},
+                                              {"from_network",
+                                               origin == sip::ResponseOrigin::kNetwork}}));
     if (status < 200) {
         if (status == 180 || status == 183) {
             if (record_->status != "ringing") {
@@ -164,15 +165,26 @@ void Call::on_outbound_response(int status, const std::string& phrase, const std
         if (!sdp.empty() || !rtp_) {
             if (auto st = start_media_from_answer(sdp); !st) {
                 manager_.stack_->bye(invite_.dialog);
-                return finish("failed", "failed", "unusable SDP answer: " + st.error().message);
+                return outbound_failed({"remote_error", status,
+                                        "the callee answered with an SDP we cannot use: " +
+                                            st.error().message});
             }
         }
         return outbound_answered();
     }
+    outbound_failed(attempt_failure(status, phrase, origin));
+}
+
+void Call::outbound_failed(const FailureReason& failure) {
     if (ring_timer_) ring_timer_->cancel();
-    const auto reason = outbound_end_reason(status);
-    finish(reason == "failed" ? "failed" : "ended", reason,
-           fmt::format("SIP {} {}", status, phrase));
+    if (record_) {
+        record_->sip_status = failure.sip_code;
+        record_->hint = failure.hint;
+    }
+    // Busy, declined and unanswered calls reached the callee: they ended. The rest failed.
+    const bool reached = failure.reason == "busy" || failure.reason == "no_answer" ||
+                         (failure.reason == "rejected" && failure.sip_code != 403);
+    finish(reached ? "ended" : "failed", failure.reason, reached ? std::string() : failure.hint);
 }
 
 // first_message of the request, else the assistant's first_message_outbound, else first_message.
@@ -196,7 +208,8 @@ void Call::outbound_answered() {
     record_->started_at = now_iso8601();
     record_->updated_at = *record_->started_at;
     save_with_events({webhook::kStatusUpdate});
-    spdlog::info("[call={}] outbound answered by {}", id_, route_->dialled);
+    log::with_fields(log_fields(), spdlog::level::info, "outbound answered by {}",
+                     route_->dialled);
     const auto opening = opening_message();
     if (!opening.empty()) speak(opening, false);
     boost::system::error_code ec;

@@ -5,6 +5,7 @@
 
 #include "call/call_manager.hpp"
 #include "common/clock.hpp"
+#include "common/log.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -17,6 +18,14 @@ namespace tl::call {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+
+// The host of a sip:/sips: URI (for DNS hints): between '@' (or the scheme) and ':' ';' '>'.
+static std::string uri_host(std::string_view uri) {
+    auto rest = uri.substr(uri.find(':') + 1);
+    if (const auto at = rest.find('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    if (!rest.empty() && rest.front() == '[') return std::string(rest.substr(1, rest.find(']') - 1));
+    return std::string(rest.substr(0, rest.find_first_of(":;>?")));
+}
 
 // European ringback (425 Hz, 1 s on, 4 s off; ETSI TR 101 041) played while a transfer rings.
 voice::PcmPtr ringback() {
@@ -31,36 +40,61 @@ voice::PcmPtr ringback() {
     return tone;
 }
 
-void Call::on_leg_response(sip::DialogId dialog, int status, std::string phrase, std::string sdp) {
+void Call::on_leg_response(sip::DialogId dialog,
+                           int status,
+                           std::string phrase,
+                           std::string sdp,
+                           sip::ResponseOrigin origin) {
     asio::post(strand_, [self = shared_from_this(), dialog, status, phrase = std::move(phrase),
-                         sdp = std::move(sdp)] {
-        if (self->outbound_ && dialog == self->invite_.dialog) {
-            return self->on_outbound_response(status, phrase, sdp);
+                         sdp = std::move(sdp), origin] {
+        const bool ours = self->outbound_ && dialog == self->invite_.dialog;
+        const bool leg = self->leg_ && dialog == self->leg_->dialog() &&
+                         self->state_ == State::kTransferring;
+        if (!ours && !leg) return;
+        if (origin == sip::ResponseOrigin::kNetwork) {
+            self->attempt_.responded = true;
+            if (status == 180 || status == 183) self->attempt_.rang = true;
         }
-        if (!self->leg_ || dialog != self->leg_->dialog() ||
-            self->state_ != State::kTransferring) {
-            return;
-        }
+        if (ours) return self->on_outbound_response(status, phrase, sdp, origin);
         self->record_event("transfer.response",
-                           json::serialize(json::object{{"status", status}, {"phrase", phrase}}));
+                           json::serialize(json::object{
+                               {"status", status},
+                               {"phrase", phrase},
+                               {"from_network", origin == sip::ResponseOrigin::kNetwork}}));
         if (status < 200) {
             if (!sdp.empty()) self->on_early_media(sdp);
             return;
         }
         if (status < 300) {
             if (auto st = self->leg_->answered(sdp, self->rtp_); !st) {
-                return self->transfer_failed(status, "bad_answer");
+                return self->transfer_failed(
+                    {"remote_error", status,
+                     "the destination answered with an SDP we cannot use: " + st.error().message});
             }
             return self->transfer_connected();
         }
-        const char* reason = status == 486 || status == 600   ? "busy"
-                             : status == 603                   ? "rejected"
-                             : status == 408 || status == 487  ? "no_answer"
-                             : status == 401 || status == 407  ? "auth_failed"
-                             : status == 404 || status == 484  ? "not_found"
-                                                               : "failed";
-        self->transfer_failed(status, reason);
+        self->transfer_failed(self->attempt_failure(status, phrase, origin));
     });
+}
+
+void Call::begin_attempt(const sip::OutboundInvite& invite, std::string target, std::string host) {
+    attempt_ = AttemptOutcome{};
+    attempt_.target = std::move(target);
+    attempt_.host = std::move(host);
+    attempt_.credentials_configured = !invite.auth_username.empty();
+    attempt_.username = invite.auth_username;
+    attempt_.ring_timeout_seconds = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(manager_.config_.transfer_ring_timeout)
+            .count());
+}
+
+FailureReason Call::attempt_failure(int status,
+                                    const std::string& phrase,
+                                    sip::ResponseOrigin origin) {
+    attempt_.status = status;
+    attempt_.phrase = phrase;
+    attempt_.origin = origin;
+    return classify_failure(attempt_);
 }
 
 // The destination plays its own ringback or an announcement (183 Session Progress with SDP): the
@@ -84,7 +118,16 @@ void Call::on_leg_challenge(sip::DialogId dialog, int status, std::string realm,
     }
     asio::post(strand_, [self = shared_from_this(), dialog, status, realm = std::move(realm),
                          answered] {
-        if (!self->leg_ || dialog != self->leg_->dialog()) return;
+        const bool ours = self->outbound_ && dialog == self->invite_.dialog;
+        if (!ours && (!self->leg_ || dialog != self->leg_->dialog())) return;
+        self->attempt_.responded = true;
+        if (answered) self->attempt_.credentials_sent = true;
+        if (self->outbound_ && dialog == self->invite_.dialog) {
+            return self->record_event("sip.challenge",
+                                      json::serialize(json::object{{"status", status},
+                                                                   {"realm", realm},
+                                                                   {"answered", answered}}));
+        }
         self->record_event("transfer.challenge",
                            json::serialize(json::object{
                                {"status", status}, {"realm", realm}, {"answered", answered}}));
@@ -112,6 +155,7 @@ void Call::begin_transfer(const std::string& destination,
                              {"status", "requested"},
                              {"sip_code", nullptr},
                              {"reason", nullptr},
+                             {"hint", nullptr},
                              {"requested_at", now_iso8601()},
                              {"connected_at", nullptr}};
     save_transfer();
@@ -169,7 +213,9 @@ void Call::send_refer() {
     transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, std::chrono::seconds(32));
     transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
         // No final NOTIFY in time (RFC 3515 leaves it to the transferor): give up on REFER.
-        if (!ec && self->state_ == State::kTransferring && !self->leg_) self->refer_failed(408);
+        if (!ec && self->state_ == State::kTransferring && !self->leg_) {
+            self->refer_failed(0, false);
+        }
     });
 }
 
@@ -179,7 +225,7 @@ void Call::on_refer_progress(int status, bool from_notify) {
         self->record_event(from_notify ? "transfer.notify" : "transfer.refer_response",
                            json::serialize(json::object{{"status", status}}));
         if (status < 200 || (!from_notify && status < 300)) return;  // 202 or progress
-        if (status >= 300) return self->refer_failed(status);
+        if (status >= 300) return self->refer_failed(status, from_notify);
         // The far end connected the caller to the target: our part is done.
         if (self->transfer_timer_) self->transfer_timer_->cancel();
         self->transfer_["status"] = "connected";
@@ -192,14 +238,15 @@ void Call::on_refer_progress(int status, bool from_notify) {
     });
 }
 
-void Call::refer_failed(int sip_code) {
+void Call::refer_failed(int sip_code, bool from_notify) {
     if (transfer_timer_) transfer_timer_->cancel();
     if (transfer_.at("method").as_string() == "auto") {
         // The far end refused REFER (405/501/403/603 or a failing NOTIFY): bridge instead.
         record_event("transfer.fallback", json::serialize(json::object{{"refer_status", sip_code}}));
         return dial_transfer();
     }
-    transfer_failed(sip_code, sip_code == 408 ? "no_answer" : "refer_rejected");
+    transfer_failed(classify_refer_failure(
+        sip_code, from_notify, refer_target(std::string(transfer_.at("destination").as_string()))));
 }
 
 void Call::transfer_to_tool_destination(std::size_t index) {
@@ -221,6 +268,8 @@ void Call::transfer_to_tool_destination(std::size_t index) {
         self->record_event("transfer.failed",
                            json::serialize(json::object{{"reason", "no_such_destination"},
                                                         {"index", index}}));
+        log::with_fields(self->log_fields("no_such_destination"), spdlog::level::warn,
+                         "transfer failed: the assistant has no transfer destination {}", index);
     });
 }
 
@@ -244,11 +293,13 @@ Result<BridgeTarget> Call::transfer_target() {
     target.destination = destination;
     const std::string caller = route_->caller.empty() ? "trunkline" : route_->caller;
     const auto host = manager_.config_.media_public_ip;
+    target.invite.call_id = sip::new_call_id(host);
     if (destination.rfind("sip:", 0) == 0 || destination.rfind("sips:", 0) == 0) {
         target.invite.request_uri = destination;
         target.invite.from_uri = "sip:" + caller + "@" + host;
         target.invite.auth_username = destination_username_;
         target.invite.auth_password = destination_password_;
+        begin_attempt(target.invite, destination, uri_host(destination));
         return target;
     }
     // E.164 or tel: goes out through the number's transfer trunk.
@@ -256,26 +307,39 @@ Result<BridgeTarget> Call::transfer_target() {
                                    ? destination.substr(4, destination.find(';') - 4)
                                    : destination;
     if (!route_->number || !route_->number->transfer_trunk_id) {
-        return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+        return make_error(Errc::kInvalidRequest,
+                          "the number has no transfer trunk: set the number's transfer_trunk_id, "
+                          "or transfer to a sip: URI");
     }
     auto trunk = manager_.store_.get_trunk(org_id_, *route_->number->transfer_trunk_id);
-    if (!trunk) return make_error(Errc::kInvalidRequest, "no_transfer_trunk");
+    if (!trunk) {
+        return make_error(Errc::kInvalidRequest,
+                          "the number's transfer trunk " + *route_->number->transfer_trunk_id +
+                              " no longer exists");
+    }
     target.invite.request_uri = fmt::format("sip:{}@{}:{}{}", number, trunk->host, trunk->port,
                                             trunk->transport == "tcp" ? ";transport=tcp" : "");
     target.invite.from_uri = "sip:" + trunk->caller_id.value_or(caller) + "@" + host;
     for (const auto& h : trunk->headers) target.invite.headers.push_back({h.name, h.value});
     if (trunk->auth_type == "digest" && trunk->username && trunk->password_sealed) {
         auto password = manager_.secrets_.unseal(*trunk->password_sealed);
-        if (!password) return make_error(Errc::kInternal, "trunk_secret_unavailable");
-        target.invite.auth_username = *trunk->username;
+        if (!password) {
+            return make_error(Errc::kInternal,
+                              "the transfer trunk's password cannot be unsealed (was the master "
+                              "key changed?)");
+        }
+        target.invite.auth_username = trunk->auth_username.value_or(*trunk->username);
         target.invite.auth_password = std::move(*password);
     }
+    begin_attempt(target.invite, fmt::format("{}:{}", trunk->host, trunk->port), trunk->host);
+    transfer_trunk_id_ = trunk->id;
     return target;
 }
 
 void Call::dial_transfer() {
     auto target = transfer_target();
-    if (!target) return transfer_failed(0, target.error().message);
+    if (!target) return transfer_failed({"local_error", std::nullopt, target.error().message});
+    follow_sip_call_id(target->invite.call_id);
     leg_ = std::make_shared<BridgeLeg>(
         manager_.io_, *manager_.stack_, manager_.ports_,
         MediaSettings{manager_.config_.media_bind_ip, manager_.config_.media_public_ip,
@@ -289,14 +353,19 @@ void Call::dial_transfer() {
     });
     if (!dialog) {
         leg_.reset();
-        return transfer_failed(0, "no_rtp_ports");
+        return transfer_failed({"local_error", std::nullopt,
+                                "no free RTP port for the transfer leg: " +
+                                    dialog.error().message});
     }
     manager_.rtp_ports_.add(2);
     rtp_->play(ringback());
     transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, manager_.config_.transfer_ring_timeout);
     transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
         // No answer in time: cancel the leg; its 487 then reports the failure.
-        if (!ec && self->state_ == State::kTransferring && self->leg_) self->leg_->hang_up();
+        if (!ec && self->state_ == State::kTransferring && self->leg_) {
+            self->attempt_.ring_timeout = true;
+            self->leg_->hang_up();
+        }
     });
 }
 
@@ -313,17 +382,26 @@ void Call::transfer_connected() {
     record_event("transfer.bridged", "{}");
 }
 
-void Call::transfer_failed(int sip_code, std::string reason) {
+void Call::transfer_failed(FailureReason failure) {
     if (state_ != State::kTransferring) return;
     if (transfer_timer_) transfer_timer_->cancel();
     close_leg();
     state_ = State::kInProgress;
+    const json::value sip_code =
+        failure.sip_code ? json::value(*failure.sip_code) : json::value(nullptr);
     transfer_["status"] = "failed";
-    transfer_["sip_code"] = sip_code == 0 ? json::value(nullptr) : json::value(sip_code);
-    transfer_["reason"] = reason;
+    transfer_["sip_code"] = sip_code;
+    transfer_["reason"] = failure.reason;
+    transfer_["hint"] = failure.hint;
     save_transfer();
-    record_event("transfer.failed", json::serialize(json::object{{"sip_code", sip_code},
-                                                                 {"reason", reason}}));
+    record_event("transfer.failed",
+                 json::serialize(json::object{
+                     {"sip_code", sip_code}, {"reason", failure.reason}, {"hint", failure.hint}}));
+    auto fields = log_fields(failure.reason);
+    if (!transfer_trunk_id_.empty()) fields.trunk_id = transfer_trunk_id_;
+    log::with_fields(fields, spdlog::level::warn, "transfer to {} failed: {}{}",
+                     std::string(transfer_.at("destination").as_string()), failure.hint,
+                     failure.sip_code ? fmt::format(" (SIP {})", *failure.sip_code) : "");
     // Never silent: the caller is back with the assistant and told so.
     if (rtp_) rtp_->flush();
     speak("I'm sorry, the transfer did not go through. I am still here to help you.", false);
@@ -346,7 +424,8 @@ void Call::save_transfer() {
     record_->transfer_json = json::serialize(transfer_);
     record_->updated_at = now_iso8601();
     if (auto st = manager_.store_.update_call(*record_); !st) {
-        spdlog::warn("[call={}] cannot store the transfer: {}", id_, st.error().message);
+        log::with_fields(log_fields(), spdlog::level::warn, "cannot store the transfer: {}",
+                         st.error().message);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace tl::log {
 namespace {
@@ -126,6 +127,70 @@ public:
     }
 };
 
+thread_local const Fields* current_fields = nullptr;
+
+// Appends `value` as the inside of a JSON string (the same escaping as %j, without the cut).
+void append_json_string(spdlog::memory_buf_t& dest, std::string_view value) {
+    for (const char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            dest.push_back('\\');
+            dest.push_back(c);
+        } else if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
+            dest.append(std::string_view(buf));
+        } else {
+            dest.push_back(c);
+        }
+    }
+}
+
+// `%F`: the line's fields. JSON: `,"call_id":"..."` members; text: a `[call=..]` prefix.
+class LineFields final : public spdlog::custom_flag_formatter {
+public:
+    explicit LineFields(bool json) : json_(json) {}
+    void format(const spdlog::details::log_msg&,
+                const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const Fields* f = current_fields;
+        if (f == nullptr) return;
+        const std::pair<std::string_view, std::string_view> members[] = {
+            {json_ ? "call_id" : "call", f->call_id},
+            {json_ ? "org_id" : "org", f->org_id},
+            {json_ ? "trunk_id" : "trunk", f->trunk_id},
+            {json_ ? "sip_call_id" : "sip", f->sip_call_id},
+            {"reason", f->reason},
+            {"source", f->source},
+            {json_ ? "request_id" : "req", f->request_id}};
+        for (const auto& [name, value] : members) {
+            if (value.empty()) continue;
+            // Values are ids and codes; a network value (a Call-ID) is bounded here too.
+            const auto bounded = value.substr(0, kMaxValueBytes);
+            if (json_) {
+                dest.append(std::string_view(",\""));
+                dest.append(name);
+                dest.append(std::string_view("\":\""));
+                append_json_string(dest, bounded);
+                dest.push_back('"');
+            } else {
+                dest.push_back('[');
+                dest.append(name);
+                dest.push_back('=');
+                dest.append(clip(bounded));
+                dest.push_back(']');
+            }
+        }
+        if (!json_) dest.push_back(' ');
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<LineFields>(json_);
+    }
+
+private:
+    bool json_;
+};
+
 struct RateWindow {
     std::chrono::steady_clock::time_point start;
     int logged = 0;
@@ -148,12 +213,13 @@ bool init(Format format, std::string_view level) {
     spdlog::set_default_logger(logger);
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     formatter->add_flag<LevelName>('k');
+    formatter->add_flag<LineFields>('F', format == Format::kJson);
     if (format == Format::kJson) {
         formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-            R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%k","msg":"%j"})");
+            R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%k"%F,"msg":"%j"})");
     } else {
         // 'q': a letter spdlog's own pattern flags leave free (its %m is the month).
-        formatter->add_flag<CutMessage>('q').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%k%$ %q");
+        formatter->add_flag<CutMessage>('q').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%k%$ %F%q");
     }
     logger->set_formatter(std::move(formatter));
     spdlog::set_level(parsed);
@@ -177,9 +243,20 @@ std::string clip(std::string_view value, std::size_t max) {
     return out;
 }
 
+namespace detail {
+
+void log_with_fields(const Fields& fields, spdlog::level::level_enum level, std::string message) {
+    const Fields* outer = std::exchange(current_fields, &fields);
+    spdlog::log(level, "{}", message);
+    current_fields = outer;
+}
+
+}  // namespace detail
+
 void rate_limited_message(std::string_view key,
                           spdlog::level::level_enum level,
-                          std::string message) {
+                          std::string message,
+                          const Fields* fields) {
     const auto now = std::chrono::steady_clock::now();
     int suppressed = 0;
     {
@@ -196,11 +273,9 @@ void rate_limited_message(std::string_view key,
         }
         ++window.logged;
     }
-    if (suppressed > 0) {
-        spdlog::log(level, "{} ({} more like it suppressed)", message, suppressed);
-    } else {
-        spdlog::log(level, "{}", message);
-    }
+    if (suppressed > 0) message += fmt::format(" ({} more like it suppressed)", suppressed);
+    if (fields) return detail::log_with_fields(*fields, level, std::move(message));
+    spdlog::log(level, "{}", message);
 }
 
 }  // namespace tl::log

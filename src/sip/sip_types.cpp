@@ -1,5 +1,7 @@
 #include "sip/sip_types.hpp"
 
+#include "common/ids.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -16,6 +18,14 @@ std::optional<std::string> InviteRequest::header(std::string_view name) const {
         }
     }
     return std::nullopt;
+}
+
+}  // namespace tl::sip
+
+namespace tl::sip {
+
+std::string new_call_id(std::string_view host) {
+    return random_token(16) + "@" + std::string(host);
 }
 
 }  // namespace tl::sip

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tl::sip {
@@ -47,6 +48,9 @@ struct Reply {
 
 // An INVITE we send (the test phone now; transfers and outbound calls later).
 struct OutboundInvite {
+    // The dialog's Call-ID, chosen by the caller so that its SIP capture can follow the dialog
+    // from the first message (new_call_id()); empty: the stack picks one.
+    std::string call_id;
     std::string request_uri;  // "sip:+31850835037@carrier.example:5060"
     std::string from_uri;     // "sip:+31612345678@192.0.2.10"
     std::string sdp;          // our offer
@@ -54,6 +58,14 @@ struct OutboundInvite {
     std::string auth_username;  // answered once per challenge (401/407) when set
     std::string auth_password;
 };
+
+// Where a response came from: the far end, or our own stack (sofia-sip answers a request itself
+// when DNS fails (503), nothing answers in time (408) or the transport fails (503)). A status the
+// stack made up is never reported as if the far end had sent it.
+enum class ResponseOrigin { kNetwork, kLocal };
+
+// A fresh Call-ID (RFC 3261 §8.1.1.4): 128 random bits, hex, "@" `host`.
+std::string new_call_id(std::string_view host);
 
 // Callbacks from the SIP thread. Implementations must return quickly: post real work elsewhere.
 class SipEvents {
@@ -74,7 +86,8 @@ public:
     virtual void on_response(DialogId dialog,
                              int status,
                              const std::string& phrase,
-                             const std::string& sdp) {}
+                             const std::string& sdp,
+                             ResponseOrigin origin) {}
     // The far end challenged an INVITE we sent (401/407) in `realm`; `answered`: the stack sent
     // credentials (once per INVITE), else the challenge ends it (on_response follows).
     virtual void on_auth_challenge(DialogId dialog, int status, const std::string& realm,

@@ -222,6 +222,24 @@ bool tcp_connection_established(int local_port, std::string_view remote_ip, int 
     return false;
 }
 
+std::optional<std::pair<std::string, int>> local_end_of_tcp_connection(int listen_port,
+                                                                       std::string_view remote_ip,
+                                                                       int remote_port) {
+    std::optional<std::pair<std::string, int>> found;
+    for (const auto& [path, v6] : {std::pair{"/proc/self/net/tcp", false},
+                                   std::pair{"/proc/self/net/tcp6", true}}) {
+        for (const auto& row : parse_proc_net_tcp(read_file(path), v6)) {
+            if (row.state != kEstablished || row.remote_port != remote_port ||
+                row.remote_ip != remote_ip) {
+                continue;
+            }
+            if (row.local_port == listen_port) return std::pair{row.local_ip, row.local_port};
+            if (!found) found = std::pair{row.local_ip, row.local_port};
+        }
+    }
+    return found;
+}
+
 long raise_descriptor_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

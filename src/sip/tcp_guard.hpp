@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -62,6 +63,12 @@ std::vector<std::size_t> connections_over_limits(const std::vector<std::string>&
 // Whether this process holds an established TCP connection from `remote_ip`:`remote_port` to its
 // `local_port` (read from /proc/self/net/tcp{,6}).
 bool tcp_connection_established(int local_port, std::string_view remote_ip, int remote_port);
+
+// This process's end (ip, port) of an established TCP connection with `remote_ip`:`remote_port`;
+// one accepted on `listen_port` first. Empty when there is none.
+std::optional<std::pair<std::string, int>> local_end_of_tcp_connection(int listen_port,
+                                                                       std::string_view remote_ip,
+                                                                       int remote_port);
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (a server that faces the internet needs
 // descriptors; the default soft limit of 1024 is for interactive shells). Returns the new soft

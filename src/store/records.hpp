@@ -80,6 +80,10 @@ struct SipTrunk {
     // Pacing of outbound calls; none = unlimited.
     std::optional<int> max_concurrent_calls;     // 1-10000
     std::optional<double> max_calls_per_second;  // 0.1-1000
+    // Keep-alive: an OPTIONS every this many seconds (5-3600) sets `status`; none = off.
+    std::optional<int> options_ping_seconds;
+    std::string status = "unknown";  // reachable | unreachable | unknown (no check yet)
+    std::optional<std::string> status_checked_at;
     std::optional<std::string> inbound_username;
     std::optional<std::string> inbound_password_sealed;
     // Country calling code ("31") for national numbers this trunk delivers ("0850835037").
@@ -138,6 +142,18 @@ struct Call {
     // The SIP status we answered a refused INVITE with (404, 480, 488, 403, 503), or the final
     // status that ended an outbound call; absent when none applies.
     std::optional<int> sip_status;
+    // Why a failed outbound call failed, in one sentence for the operator ("nothing answered
+    // at 192.0.2.10:5060 ..."); absent otherwise.
+    std::optional<std::string> hint;
+};
+
+// A call's SIP capture as stored when the call ends: the JSON document GET /calls/{id}/sip
+// answers with ({"messages": [...], "truncated": bool}).
+struct CallSipCapture {
+    std::string call_id;
+    std::string org_id;
+    std::string stored_at;
+    std::string capture_json;
 };
 
 struct CallEvent {
@@ -154,6 +170,7 @@ struct CallFilter {
     std::optional<std::string> end_date;    // ISO-8601 UTC, inclusive
     int limit = 100;
     int offset = 0;
+    std::optional<std::string> trunk_id{};  // only calls through this trunk
 };
 
 struct CallPage {

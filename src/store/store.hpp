@@ -64,6 +64,13 @@ public:
     virtual Result<std::vector<SipTrunk>> list_inbound_trunks() = 0;
     // Replaces every column of the row identified by (trunk.org_id, trunk.id).
     virtual Status update_trunk(const SipTrunk& trunk) = 0;
+    // The keep-alive's verdict; neither updated_at nor anything else of the trunk changes.
+    virtual Status update_trunk_status(const std::string& org_id,
+                                       const std::string& id,
+                                       const std::string& status,
+                                       const std::string& checked_at) = 0;
+    // Trunks with options_ping_seconds set, of every organization.
+    virtual Result<std::vector<SipTrunk>> list_pinged_trunks() = 0;
     virtual Status delete_trunk(const std::string& org_id, const std::string& id) = 0;
 
     // Phone numbers
@@ -89,6 +96,14 @@ public:
     virtual Status update_call(const Call& call) = 0;
     virtual Status append_call_event(const CallEvent& event) = 0;
     virtual Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) = 0;
+
+    // SIP captures of calls (docs/troubleshooting.md). Saving replaces the call's capture (it is
+    // saved again when a late message, the 200 to our BYE, arrives after the call ended).
+    virtual Status save_call_capture(const CallSipCapture& capture) = 0;
+    virtual Result<CallSipCapture> get_call_capture(const std::string& org_id,
+                                                    const std::string& call_id) = 0;
+    // Deletes captures stored before `before` (ISO-8601 UTC); returns how many.
+    virtual Result<long long> purge_call_captures(const std::string& before) = 0;
 
     // Webhook outbox (docs/webhooks.md). Deliveries of one call are delivered in order: a claim
     // never returns a delivery while an earlier one (created_at, then insertion order) of the same

@@ -77,11 +77,20 @@ boost::json::object message_object(std::string_view type,
     return message;
 }
 
+// Why the call or its transfer failed, as on the API's call object: the call's hint and
+// sip_code (a failed outbound call), and the transfer with its reason, sip_code and hint.
+static void add_failure_fields(boost::json::object& message, const store::Call& c) {
+    message["hint"] = opt(c.hint);
+    message["sip_code"] = c.sip_status ? boost::json::value(*c.sip_status) : nullptr;
+    message["transfer"] = parse_column(c.transfer_json, boost::json::kind::object, nullptr);
+}
+
 std::string status_update_payload(const EventSource& source) {
     const store::Call& c = source.call;
     auto message = message_object(kStatusUpdate, webhook_call_status(c), source);
     if (c.end_reason) message["end_reason"] = *c.end_reason;
     if (c.error) message["error"] = *c.error;
+    add_failure_fields(message, c);
     return wrap(std::move(message));
 }
 
@@ -95,9 +104,9 @@ std::string end_of_call_report_payload(const EventSource& source) {
     message["ended_at"] = opt(c.ended_at);
     message["messages"] =
         parse_column(c.messages_json, boost::json::kind::array, boost::json::array());
-    message["transfer"] = parse_column(c.transfer_json, boost::json::kind::object, nullptr);
     message["recording_url"] = nullptr;
     if (c.error) message["error"] = *c.error;
+    add_failure_fields(message, c);
     return wrap(std::move(message));
 }
 

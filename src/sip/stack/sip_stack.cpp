@@ -1,7 +1,9 @@
 #include "sip/stack/sip_stack.hpp"
 
 #include "common/log.hpp"
+#include "sip/capture/redaction.hpp"
 #include "sip/dtmf_info.hpp"
+#include "sip/sip_capture_registry.hpp"
 #include "sip/stack/message_copy.hpp"
 #include "sip/stack/sofia.hpp"
 #include "sip/stack/sofia_log.hpp"
@@ -10,6 +12,7 @@
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 
 #include <fmt/format.h>
@@ -38,6 +41,32 @@
 //   an event leaves this thread (message_copy.cpp, body_of()).
 namespace tl::sip {
 namespace {
+
+// The stack whose messages go to its capture registry (see tport_log_msg below).
+std::atomic<SipStack::Impl*> capturing_stack{nullptr};
+
+// nta marks the responses it makes up itself (DNS failure, timeout, transport error) with this
+// flag in sip_flags (NTA_INTERNAL_MSG in sofia-sip's nta_internal.h, not an installed header).
+constexpr unsigned kNtaInternalMessage = 1u << 15;
+
+ResponseOrigin origin_of(sip_t const* sip) {
+    return sip == nullptr || (sip->sip_flags & kNtaInternalMessage) != 0 ? ResponseOrigin::kLocal
+                                                                          : ResponseOrigin::kNetwork;
+}
+
+std::string address_text(su_sockaddr_t const* su) {
+    char text[INET6_ADDRSTRLEN] = "";
+    if (su->su_family == AF_INET6) {
+        ::inet_ntop(AF_INET6, &su->su_sin6.sin6_addr, text, sizeof text);
+    } else {
+        ::inet_ntop(AF_INET, &su->su_sin.sin_addr, text, sizeof text);
+    }
+    return text;
+}
+
+bool is_wildcard(std::string_view ip) {
+    return ip.empty() || ip == "0.0.0.0" || ip == "::";
+}
 
 // The stack whose thread closes TCP connections that sent an unparseable message (see
 // tport_stall below). One SIP stack per process.
@@ -77,6 +106,14 @@ struct SipStack::Impl {
     // on the dialog go back over that connection while it is open (RFC 5923's idea), not over a
     // new one to the peer's Contact.
     std::unordered_map<DialogId, std::string> stream_sources;
+    // OPTIONS probes in flight (do_options).
+    struct OptionsProbe {
+        OptionsRequest request;
+        std::function<void(OptionsResult)> done;
+        std::chrono::steady_clock::time_point sent;
+        OptionsResult result;
+    };
+    std::unordered_map<DialogId, OptionsProbe> options_probes;
     // Dialogs whose BYE the application asked for (any other BYE is the session timer's).
     std::unordered_set<DialogId> app_byes;
     // Dialogs whose peer supports session timers: our 2xx then says Require: timer (RFC 4028 §9).
@@ -109,6 +146,58 @@ struct SipStack::Impl {
             if (!tport_is_closed(tp)) tport_shutdown(tp, 2);
             tport_unref(tp);
         });
+    }
+
+    // Our end of TCP connections, by transport and peer: looked up in /proc once per connection.
+    std::unordered_map<std::string, std::pair<std::string, int>> tcp_local_ends;
+
+    // One message on the wire (tport_log_msg below), SIP thread: copied, redacted and handed to
+    // the capture registry under its Call-ID.
+    void capture_message(tport_t* tp, msg_t* msg, bool received) {
+        sip_t const* sip = sip_object(msg);
+        su_sockaddr_t const* peer = msg_addr(msg);
+        if (sip == nullptr || sip->sip_call_id == nullptr || sip->sip_call_id->i_id == nullptr ||
+            peer == nullptr) {
+            return;
+        }
+        const auto needed = msg_iovec(msg, nullptr, 0);
+        std::vector<msg_iovec_t> iov(static_cast<std::size_t>(needed) + 1);
+        const auto used = msg_iovec(msg, iov.data(), static_cast<isize_t>(iov.size()));
+        const std::size_t count = std::min(iov.size(), static_cast<std::size_t>(std::max(used, 0)));
+        std::string raw;
+        for (std::size_t i = 0; i < count; ++i) {
+            raw.append(static_cast<const char*>(iov[i].mv_base), iov[i].mv_len);
+        }
+        CapturedMessage m;
+        m.timestamp = std::chrono::system_clock::now();
+        m.direction = received ? Direction::kIn : Direction::kOut;
+        const tp_name_t* name = tport_name(tp);
+        m.transport = name && name->tpn_proto ? name->tpn_proto : "udp";
+        for (auto& c : m.transport) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        m.remote_ip = address_text(peer);
+        m.remote_port = ntohs(peer->su_port);
+        m.local_ip = config.listen_host;
+        m.local_port = config.listen_port;
+        if (tport_is_stream(tp)) {
+            const auto key = fmt::format("{}|{}|{}", m.transport, m.remote_ip, m.remote_port);
+            auto it = tcp_local_ends.find(key);
+            if (it == tcp_local_ends.end()) {
+                if (auto end = local_end_of_tcp_connection(config.listen_port, m.remote_ip,
+                                                           m.remote_port)) {
+                    if (tcp_local_ends.size() > 4096) tcp_local_ends.clear();
+                    it = tcp_local_ends.emplace(key, *end).first;
+                }
+            }
+            if (it != tcp_local_ends.end()) {
+                m.local_ip = it->second.first;
+                m.local_port = it->second.second;
+            }
+        }
+        if (is_wildcard(m.local_ip)) {
+            m.local_ip = config.contact_host.empty() ? m.local_ip : config.contact_host;
+        }
+        m.raw = redact_sip_message(raw);
+        config.capture->record(sip->sip_call_id->i_id, std::move(m));
     }
 
     static int on_wake(void* magic, su_wait_t*, void*) {
@@ -199,12 +288,21 @@ struct SipStack::Impl {
             case nua_i_notify:
                 if (hmagic) handle_notify(id_of(hmagic), sip);
                 return;
+            case nua_r_options:
+                if (hmagic) handle_options_response(id_of(hmagic), nh, status, phrase, sip);
+                return;
             case nua_r_authenticate:
+                if (status >= 300 && hmagic && options_probes.count(id_of(hmagic))) {
+                    // An OPTIONS probe's challenge we cannot answer: that is its outcome.
+                    return handle_options_response(id_of(hmagic), nh, status,
+                                                   "Authentication failed: " + phrase, nullptr);
+                }
                 if (status >= 300 && hmagic) {
                     // The challenge could not be answered (e.g. no supported algorithm).
                     spdlog::warn("sip: cannot authenticate dialog {}: {} {}", id_of(hmagic),
                                  status, phrase);
-                    events.on_response(id_of(hmagic), 401, "Authentication failed: " + phrase, {});
+                    events.on_response(id_of(hmagic), 401, "Authentication failed: " + phrase, {},
+                                       ResponseOrigin::kLocal);
                 }
                 return;
             case nua_r_bye:
@@ -339,16 +437,18 @@ struct SipStack::Impl {
         if (status >= 200 && status < 300 && allows_update(sip)) {
             nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
         }
-        events.on_response(id, status, phrase, body_of(sip));
+        events.on_response(id, status, phrase, body_of(sip), origin_of(sip));
     }
 
     void do_invite(DialogId id, const OutboundInvite& invite) {
         nua_handle_t* nh = nua_handle(nua, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
                                       NUTAG_URL(invite.request_uri.c_str()),
+                                      TAG_IF(!invite.call_id.empty(),
+                                             SIPTAG_CALL_ID_STR(invite.call_id.c_str())),
                                       SIPTAG_TO_STR(invite.request_uri.c_str()),
                                       SIPTAG_FROM_STR(invite.from_uri.c_str()), TAG_END());
         if (nh == nullptr) {
-            events.on_response(id, 500, "cannot create a SIP handle", {});
+            events.on_response(id, 500, "cannot create a SIP handle", {}, ResponseOrigin::kLocal);
             events.on_terminated(id, 500, "cannot create a SIP handle");
             return;
         }
@@ -365,6 +465,66 @@ struct SipStack::Impl {
                                                  ? contact->second.c_str()
                                                  : nullptr)),
                    TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
+    }
+
+    void do_options(DialogId id, OptionsRequest request, std::function<void(OptionsResult)> done) {
+        nua_handle_t* nh = nua_handle(
+            nua, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
+            NUTAG_URL(request.request_uri.c_str()),
+            TAG_IF(!request.call_id.empty(), SIPTAG_CALL_ID_STR(request.call_id.c_str())),
+            SIPTAG_TO_STR(request.request_uri.c_str()), TAG_END());
+        if (nh == nullptr) {
+            OptionsResult failed;
+            failed.status = 500;
+            failed.phrase = "cannot create a SIP handle";
+            return done(failed);
+        }
+        auto& probe = options_probes[id];
+        probe.request = std::move(request);
+        probe.done = std::move(done);
+        probe.sent = std::chrono::steady_clock::now();
+        nua_options(nh, TAG_END());
+    }
+
+    void handle_options_response(DialogId id,
+                                 nua_handle_t* nh,
+                                 int status,
+                                 const std::string& phrase,
+                                 sip_t const* sip) {
+        const auto it = options_probes.find(id);
+        if (it == options_probes.end() || status < 200) return;
+        auto& probe = it->second;
+        auto& result = probe.result;
+        const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - probe.sent);
+        if (!result.credentials_sent) {
+            result.status = status;
+            result.phrase = phrase;
+            result.origin = origin_of(sip);
+            result.round_trip = elapsed;
+            if ((status == 401 || status == 407) && result.origin == ResponseOrigin::kNetwork) {
+                result.realm = realm_of(sip);
+                if (!probe.request.auth_username.empty()) {
+                    result.credentials_sent = true;
+                    auto realm = result.realm.empty() ? std::string("\"\"") : result.realm;
+                    const auto auth =
+                        fmt::format("Digest:{}:{}:{}", realm, probe.request.auth_username,
+                                    probe.request.auth_password);
+                    nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+                    return;
+                }
+            }
+        } else {
+            result.status_after_credentials = status;
+            result.phrase_after_credentials = phrase;
+            result.origin_after_credentials = origin_of(sip);
+        }
+        auto done = std::move(probe.done);
+        auto final_result = std::move(result);
+        options_probes.erase(it);
+        nua_handle_bind(nh, nullptr);
+        nua_handle_destroy(nh);
+        if (done) done(std::move(final_result));
     }
 
     void do_reply(DialogId id, const Reply& reply) {
@@ -504,6 +664,8 @@ struct SipStack::Impl {
                              static_cast<unsigned>(config.incomplete_message_timeout.count())),
                          // RFC 5626 §3.5.1: a CRLFCRLF ping on a TCP flow gets its CRLF pong.
                          TPTAG_PONG2PING(1),
+                         // Every message through tport_log_msg (our capture, below).
+                         TPTAG_LOG(config.capture != nullptr),
                          // Exactly the methods we handle: NUTAG_ALLOW would add to NUA's own
                          // list (MESSAGE, SUBSCRIBE, REFER, ...), which we do not implement.
                          SIPTAG_ALLOW_STR(config.allow.c_str()), SIPTAG_SUPPORTED_STR("timer, 100rel"),
@@ -522,7 +684,9 @@ struct SipStack::Impl {
         wake_index = su_root_register(root, wake_wait, &Impl::on_wake, nullptr, 0);
         started.set_value(Status{});
         stalled_connections_closer.store(this);
+        if (config.capture) capturing_stack.store(this);
         su_root_run(root);
+        if (config.capture) capturing_stack.store(nullptr);
         stalled_connections_closer.store(nullptr);
         cleanup();
     }
@@ -579,6 +743,14 @@ void SipStack::refer(DialogId dialog, std::string refer_to, std::string referred
     });
 }
 
+void SipStack::options(OptionsRequest request, std::function<void(OptionsResult)> done) {
+    const DialogId id = impl_->next_dialog++;
+    impl_->post([impl = impl_.get(), id, request = std::move(request),
+                 done = std::move(done)]() mutable {
+        impl->do_options(id, std::move(request), std::move(done));
+    });
+}
+
 void SipStack::bye(DialogId dialog) {
     impl_->post([impl = impl_.get(), dialog] { impl->do_bye(dialog); });
 }
@@ -628,3 +800,18 @@ extern "C" int tport_stall(tport_t* self) {
     return result;
 }
 
+
+// With TPTAG_LOG on, sofia-sip hands every message it sends or receives to tport_log_msg, which
+// would print it through its own logger; sofia calls it through its PLT, so this definition,
+// exported from the executable like tport_stall, takes its place and feeds the per-call SIP
+// capture instead (sofia's printing is not wanted: the capture is the trace). `what` is "recv"
+// for a received message, "send"/"sent" for ours. On the SIP thread.
+extern "C" void tport_log_msg(tport_t* self,
+                              msg_t* msg,
+                              char const* what,
+                              char const* /*via*/,
+                              su_time_t /*now*/) {
+    auto* stack = tl::sip::capturing_stack.load();
+    if (stack == nullptr || self == nullptr || msg == nullptr || what == nullptr) return;
+    stack->capture_message(self, msg, what[0] == 'r');
+}

@@ -16,6 +16,8 @@
 
 namespace tl::sip {
 
+class SipCaptureRegistry;
+
 struct SipStackConfig {
     std::string listen_host = "0.0.0.0";
     int listen_port = 5060;
@@ -31,6 +33,30 @@ struct SipStackConfig {
     // (the stack stops reading it after the 400).
     std::chrono::milliseconds tcp_idle_timeout{30'000};
     std::chrono::milliseconds incomplete_message_timeout{30'000};
+    // Every message sent or received goes here (per-call SIP capture); none: not captured.
+    // Must outlive the stack.
+    SipCaptureRegistry* capture = nullptr;
+};
+
+// An OPTIONS request out of dialog (RFC 3261 §11): the trunk doctor's probe and the trunks'
+// keep-alive.
+struct OptionsRequest {
+    std::string request_uri;  // "sip:pbx.example.com:5060;transport=tcp"
+    std::string call_id;      // chosen so the SIP capture can follow it; empty: the stack's
+    std::string auth_username;  // a 401/407 challenge is answered once when set
+    std::string auth_password;
+};
+
+struct OptionsResult {
+    int status = 0;  // the first final response
+    std::string phrase;
+    ResponseOrigin origin = ResponseOrigin::kLocal;
+    std::chrono::microseconds round_trip{0};  // request sent to that response
+    std::string realm;            // of the challenge, when status is 401/407
+    bool credentials_sent = false;
+    int status_after_credentials = 0;  // the response to the authenticated OPTIONS
+    std::string phrase_after_credentials;
+    ResponseOrigin origin_after_credentials = ResponseOrigin::kLocal;
 };
 
 class SipStack {
@@ -47,6 +73,9 @@ public:
     // REFER on an established dialog (RFC 3515) with `refer_to` ("<tel:+31612345678>" or
     // "<sip:agent@pbx>"); progress arrives through SipEvents::on_refer_progress.
     void refer(DialogId dialog, std::string refer_to, std::string referred_by);
+    // Sends an OPTIONS; `done` runs on the SIP thread with the outcome (sofia gives up after
+    // 32 s with its own 408). Never called if the stack stops first.
+    void options(OptionsRequest request, std::function<void(OptionsResult)> done);
     // BYE on an established dialog, CANCEL on one still ringing.
     void bye(DialogId dialog);
     // Runs `fn` on the SIP thread (tests, diagnostics).

@@ -236,10 +236,28 @@ constexpr std::string_view kV11TrunkReferUri = R"sql(
 ALTER TABLE sip_trunks ADD COLUMN refer_uri TEXT NOT NULL DEFAULT 'sip';
 )sql";
 
-constexpr std::array<std::string_view, 11> kMigrations = {
+// Seeing why a call failed: the operator's hint on a failed call, each call's SIP capture (kept
+// for --sip-capture-retention-days, purged by stored_at), and trunk keep-alive (OPTIONS every
+// options_ping_seconds; status reachable | unreachable | unknown, with the time of the check).
+constexpr std::string_view kV12Diagnostics = R"sql(
+ALTER TABLE calls ADD COLUMN hint TEXT;
+CREATE TABLE call_sip_captures (
+    call_id TEXT PRIMARY KEY NOT NULL,
+    org_id TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    capture TEXT NOT NULL
+);
+CREATE INDEX call_sip_captures_stored_at ON call_sip_captures(stored_at);
+CREATE INDEX calls_trunk_created ON calls(trunk_id, created_at);
+ALTER TABLE sip_trunks ADD COLUMN options_ping_seconds INTEGER;
+ALTER TABLE sip_trunks ADD COLUMN status TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE sip_trunks ADD COLUMN status_checked_at TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 12> kMigrations = {
     kV1Initial,           kV2OrganizationRevision, kV3TrunkCountryCode, kV4CallTransfer,
     kV5WebhookDeliveries, kV6OrganizationWebhook,  kV7ByokKeys,         kV8WebhookClaimOrder,
-    kV9TrunkOutbound,     kV10CallSipStatus,       kV11TrunkReferUri};
+    kV9TrunkOutbound,     kV10CallSipStatus,       kV11TrunkReferUri,   kV12Diagnostics};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

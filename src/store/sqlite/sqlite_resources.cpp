@@ -21,7 +21,8 @@ const std::string kTrunkColumns =
     "id, org_id, name, host, port, username, password_sealed, direction, transport, auth_type,"
     " caller_id, allowed_addresses, numbers, transfer_method, headers, inbound_username,"
     " inbound_password_sealed, is_active, created_at, updated_at, country_code, from_user,"
-    " auth_username, send_pai, max_concurrent_calls, max_calls_per_second, refer_uri";
+    " auth_username, send_pai, max_concurrent_calls, max_calls_per_second, refer_uri,"
+    " options_ping_seconds, status, status_checked_at";
 const std::string kSelectTrunk =
     "SELECT " + kTrunkColumns + " FROM sip_trunks WHERE org_id = ? AND id = ?";
 const std::string kListTrunks =
@@ -30,9 +31,12 @@ const std::string kListTrunks =
 const std::string kListInboundTrunks = "SELECT " + kTrunkColumns +
                                        " FROM sip_trunks WHERE direction IN ('inbound', 'both')"
                                        " AND is_active = 1 ORDER BY created_at, id";
+const std::string kListPingedTrunks = "SELECT " + kTrunkColumns +
+                                      " FROM sip_trunks WHERE options_ping_seconds IS NOT NULL"
+                                      " AND is_active = 1 ORDER BY created_at, id";
 const std::string kInsertTrunk = "INSERT INTO sip_trunks (" + kTrunkColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // id, org_id and created_at identify the row and never change.
 constexpr const char* kUpdateTrunk =
     "UPDATE sip_trunks SET name = ?, host = ?, port = ?, username = ?, password_sealed = ?,"
@@ -40,7 +44,8 @@ constexpr const char* kUpdateTrunk =
     " numbers = ?, transfer_method = ?, headers = ?, inbound_username = ?,"
     " inbound_password_sealed = ?, is_active = ?, updated_at = ?, country_code = ?,"
     " from_user = ?, auth_username = ?, send_pai = ?, max_concurrent_calls = ?,"
-    " max_calls_per_second = ?, refer_uri = ? WHERE org_id = ? AND id = ?";
+    " max_calls_per_second = ?, refer_uri = ?, options_ping_seconds = ?"
+    " WHERE org_id = ? AND id = ?";
 
 Result<SipTrunk> read_trunk(const Statement& row) {
     SipTrunk t;
@@ -79,6 +84,9 @@ Result<SipTrunk> read_trunk(const Statement& row) {
     }
     t.max_calls_per_second = row.opt_double(25);
     t.refer_uri = row.text(26);
+    if (const auto seconds = row.opt_int64(27)) t.options_ping_seconds = static_cast<int>(*seconds);
+    t.status = row.text(28);
+    t.status_checked_at = row.opt_text(29);
     return t;
 }
 
@@ -281,7 +289,8 @@ Status SqliteStore::create_trunk(const SipTrunk& t) {
                        t.transfer_method, encode_headers(t.headers), t.inbound_username,
                        t.inbound_password_sealed, t.is_active, t.created_at, t.updated_at,
                        t.country_code, t.from_user, t.auth_username, t.send_pai,
-                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri);
+                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri,
+                       t.options_ping_seconds, t.status, t.status_checked_at);
         if (auto done = stmt->run("create sip trunk"); !done) {
             return insert_error(done.error(), "a sip trunk");
         }
@@ -329,10 +338,30 @@ Status SqliteStore::update_trunk(const SipTrunk& t) {
                        encode_strings(t.numbers), t.transfer_method, encode_headers(t.headers),
                        t.inbound_username, t.inbound_password_sealed, t.is_active, t.updated_at,
                        t.country_code, t.from_user, t.auth_username, t.send_pai,
-                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri, t.org_id,
-                       t.id);
+                       t.max_concurrent_calls, t.max_calls_per_second, t.refer_uri,
+                       t.options_ping_seconds, t.org_id, t.id);
         return run_on_one_row(*stmt, "update sip trunk", "sip trunk");
     });
+}
+
+Status SqliteStore::update_trunk_status(const std::string& org_id,
+                                        const std::string& id,
+                                        const std::string& status,
+                                        const std::string& checked_at) {
+    return write([&](Connection& conn) -> Status {
+        auto stmt = conn.prepare(
+            "UPDATE sip_trunks SET status = ?, status_checked_at = ? WHERE org_id = ? AND id = ?");
+        if (!stmt) return stmt.error();
+        stmt->bind_all(status, checked_at, org_id, id);
+        return run_on_one_row(*stmt, "update sip trunk status", "sip trunk");
+    });
+}
+
+Result<std::vector<SipTrunk>> SqliteStore::list_pinged_trunks() {
+    auto conn = pool_->checkout();
+    auto stmt = conn->prepare(kListPingedTrunks);
+    if (!stmt) return stmt.error();
+    return read_all<SipTrunk>(*stmt, "list pinged sip trunks", read_trunk);
 }
 
 Status SqliteStore::delete_trunk(const std::string& org_id, const std::string& id) {

@@ -44,6 +44,11 @@ public:
     Result<std::vector<SipTrunk>> list_trunks(const std::string& org_id) override;
     Result<std::vector<SipTrunk>> list_inbound_trunks() override;
     Status update_trunk(const SipTrunk& trunk) override;
+    Status update_trunk_status(const std::string& org_id,
+                               const std::string& id,
+                               const std::string& status,
+                               const std::string& checked_at) override;
+    Result<std::vector<SipTrunk>> list_pinged_trunks() override;
     Status delete_trunk(const std::string& org_id, const std::string& id) override;
 
     Status create_number(const PhoneNumber& number) override;
@@ -65,6 +70,10 @@ public:
     Status update_call(const Call& call) override;
     Status append_call_event(const CallEvent& event) override;
     Result<std::vector<CallEvent>> list_call_events(const std::string& call_id) override;
+    Status save_call_capture(const CallSipCapture& capture) override;
+    Result<CallSipCapture> get_call_capture(const std::string& org_id,
+                                            const std::string& call_id) override;
+    Result<long long> purge_call_captures(const std::string& before) override;
 
     Status enqueue_delivery(const WebhookDelivery& delivery) override;
     Status update_call_and_enqueue(const Call& call,
