@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/validation.hpp"
 #include "sip/sip_resolver.hpp"
+#include "sip/trunk_metrics.hpp"
 
 #include <boost/json.hpp>
 
@@ -472,6 +473,12 @@ Response test_trunk(Request& req, ApiContext& ctx) {
     TrunkTestTools tools{*ctx.sip_stack, ctx.sip_capture, ctx.sip_local_host, ctx.sip_endpoint};
     auto report = trunk_test_report(ctx.store, ctx.secrets, *trunk, tools);
     if (!report) return store_error(report.error());
+    for (const auto& step : report->at("steps").as_array()) {
+        if (const auto* rtt = step.as_object().if_contains("rtt_ms")) {
+            sip::TrunkMetrics(ctx.metrics).options_round_trip(trunk->id,
+                                                              rtt->to_number<double>() / 1000.0);
+        }
+    }
     return Response::json(200, *report);
 }
 

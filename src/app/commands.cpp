@@ -3,6 +3,7 @@
 #include "api/api_keys.hpp"
 #include "app/config_file.hpp"
 #include "app/data_dir.hpp"
+#include "app/diagnose_commands.hpp"
 #include "app/phone_command.hpp"
 #include "app/serve.hpp"
 #include "common/clock.hpp"
@@ -260,6 +261,26 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
 
+    std::string object_id;
+    std::string capture_format = "ladder";
+    bool json_output = false;
+    auto* calls_cmd = app.add_subcommand("calls", "Look into calls");
+    calls_cmd->require_subcommand(1);
+    auto* calls_sip_cmd =
+        calls_cmd->add_subcommand("sip", "Print a finished call's SIP messages (a ladder by default)");
+    calls_sip_cmd->add_option("call-id", object_id, "The call's id")->required();
+    calls_sip_cmd->add_option("--format", capture_format, "ladder, json or pcap")
+        ->check(CLI::IsMember({"ladder", "json", "pcap"}))
+        ->capture_default_str();
+    calls_sip_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+    auto* trunk_cmd = app.add_subcommand("trunk", "Look into SIP trunks");
+    trunk_cmd->require_subcommand(1);
+    auto* trunk_test_cmd = trunk_cmd->add_subcommand(
+        "test", "Test a trunk: DNS, connection, OPTIONS, credentials (exit 1 when it fails)");
+    trunk_test_cmd->add_option("trunk-id", object_id, "The trunk's id")->required();
+    trunk_test_cmd->add_flag("--json", json_output, "Print the report as JSON");
+    trunk_test_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
+
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");
     migrate_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
 
@@ -281,6 +302,8 @@ int run_cli(int argc, char** argv) {
     if (keys_list_cmd->parsed()) return keys_list(data_dir, org_name);
     if (keys_revoke_cmd->parsed()) return keys_revoke(data_dir, key_ref);
     if (migrate_cmd->parsed()) return migrate(data_dir);
+    if (calls_sip_cmd->parsed()) return calls_sip(data_dir, object_id, capture_format);
+    if (trunk_test_cmd->parsed()) return trunk_test(data_dir, object_id, json_output);
     if (call_cmd->parsed()) return run_phone(phone);
     return 2;
 }

@@ -6,6 +6,7 @@
 #include "app/data_dir.hpp"
 #include "app/demo.hpp"
 #include "app/listen_address.hpp"
+#include "app/diagnose_commands.hpp"
 #include "app/sip_edge.hpp"
 #include "common/log.hpp"
 #include "common/validation.hpp"
@@ -22,6 +23,7 @@
 #include <sched.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -260,6 +262,10 @@ int run_serve(const ServeOptions& options) {
     });
 
     console.print("trunkline: sip listening on " + (*edge)->listening());
+    // For `trunkline trunk test`, which runs beside the server and tells carriers where to send.
+    if (std::ofstream file(sip_endpoint_file(options.data_dir)); file) {
+        file << (*edge)->endpoint() << "\n";
+    }
     console.print("trunkline: api listening on " + base);
     spdlog::info("api listening on {}", base);
 

@@ -101,6 +101,8 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     tcp_limits.idle_timeout = options.tcp_idle_timeout;
     edge->tcp_guard_ = std::make_unique<sip::TcpConnectionGuard>(port, tcp_limits, metrics);
     edge->tcp_guard_->start();
+    edge->keepalive_ =
+        std::make_unique<TrunkKeepAlive>(store, *edge->stack_, metrics, announced);
     spdlog::info("sip listening on {}:{} (udp, tcp), announced as {}", options.sip_listen.host,
                  port, edge->endpoint_);
     return edge;
@@ -118,6 +120,7 @@ void SipEdge::stop() {
     if (stopped_) return;
     stopped_ = true;
     if (tcp_guard_) tcp_guard_->stop();
+    keepalive_.reset();
     if (calls_) calls_->shutdown(std::chrono::milliseconds(2000));
     if (stack_) stack_->stop();
 }

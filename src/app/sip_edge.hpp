@@ -7,6 +7,7 @@
 #include "call/call_manager.hpp"
 #include "common/metrics.hpp"
 #include "app/capture_purger.hpp"
+#include "app/trunk_keepalive.hpp"
 #include "sip/hep_sender.hpp"
 #include "sip/inbound_router.hpp"
 #include "sip/sip_capture_registry.hpp"
@@ -77,6 +78,7 @@ private:
     std::shared_ptr<call::CallManager> calls_;
     std::unique_ptr<sip::SipStack> stack_;
     std::unique_ptr<sip::TcpConnectionGuard> tcp_guard_;
+    std::unique_ptr<TrunkKeepAlive> keepalive_;
     bool stopped_ = false;
 };
 

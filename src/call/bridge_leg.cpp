@@ -1,5 +1,7 @@
 #include "call/bridge_leg.hpp"
 
+#include "common/log.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -115,13 +117,24 @@ void BridgeLeg::hang_up() {
     stack_.bye(dialog_);
 }
 
+void BridgeLeg::set_log_ids(std::string call_id, std::string org_id, std::string trunk_id) {
+    call_id_ = std::move(call_id);
+    org_id_ = std::move(org_id);
+    trunk_id_ = std::move(trunk_id);
+}
+
 void BridgeLeg::close() {
     relay_target_.store(nullptr);
     bridged_ = false;
     if (rtp_) {
         const auto stats = rtp_->stats();
-        spdlog::info("transfer leg {}: RTP sent {}, received {}, dropped {}", dialog_,
-                     stats.packets_sent, stats.packets_received, stats.packets_dropped);
+        log::Fields fields;
+        fields.call_id = call_id_;
+        fields.org_id = org_id_;
+        fields.trunk_id = trunk_id_;
+        log::with_fields(fields, spdlog::level::info,
+                         "transfer leg {}: RTP sent {}, received {}, dropped {}", dialog_,
+                         stats.packets_sent, stats.packets_received, stats.packets_dropped);
         rtp_->stop();
         rtp_.reset();
     }

@@ -60,6 +60,9 @@ public:
     // A digit the caller pressed: sent on to the destination (RFC 4733 or in-band).
     void send_dtmf(char digit, int duration_ms);
 
+    // The ids its log lines carry (the call's, its organization's, the transfer trunk's).
+    void set_log_ids(std::string call_id, std::string org_id, std::string trunk_id);
+
     void hang_up();  // CANCEL while ringing, BYE once answered; idempotent
     void close();    // media off, no more relaying
     sip::DialogId dialog() const { return dialog_; }
@@ -84,6 +87,9 @@ private:
     std::atomic<bool> bridged_{false};
     bool hung_up_ = false;
     std::weak_ptr<media::RtpSession> caller_;
+    std::string call_id_;
+    std::string org_id_;
+    std::string trunk_id_;
 };
 
 }  // namespace tl::call

@@ -339,8 +339,6 @@ void Call::speak(const std::string& text,
                                        end_reason = std::move(end_reason)]() mutable {
                 if (self->state_ == State::kEnded || !self->rtp_) return;
                 if (!audio) {
-                    log::with_fields(self->log_fields("tts_error"), spdlog::level::warn,
-                                     "speech synthesis failed: {}", audio.error().message);
                     self->record_event("assistant.tts_error",
                                        json::serialize(json::object{{"error", audio.error().message}}));
                     if (end_after) self->hang_up(end_reason);
@@ -368,6 +366,7 @@ void Call::reject(const sip::Reply& reply,
         fields.source = invite_.source_ip;
         log::rate_limited("call.refused.trunk", fields, spdlog::level::warn,
                           "refused {} ({}) from {}", reply.status, reason, invite_.source_ip);
+        if (reason == "auth_failed") manager_.trunk_metrics_.auth_failure(trunk->id);
         capture_stored_ = manager_.record_refused(id_, invite_, *trunk,
                                                   refused_end_reason(reason), reply.status);
         if (capture_stored_) org_id_ = trunk->org_id;
@@ -376,7 +375,11 @@ void Call::reject(const sip::Reply& reply,
         fields.sip_call_id = invite_.call_id;
         fields.reason = reason;
         fields.source = invite_.source_ip;
-        log::rate_limited("call.refused.stranger", fields, spdlog::level::info,
+        // A failed authentication is worth a warning (someone tries credentials); an unknown
+        // caller or number alone is not.
+        const bool auth = reason == "auth_failed" || reason == "auth_blocked";
+        log::rate_limited("call.refused.stranger", fields,
+                          auth ? spdlog::level::warn : spdlog::level::info,
                           "refused {} ({}) from {}", reply.status, reason, invite_.source_ip);
     }
     state_ = State::kEnded;
@@ -656,12 +659,23 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
                                                                  : spdlog::level::info,
                      "{}: {}{}", status, end_reason,
                      record_ && record_->hint ? " (" + *record_->hint + ")" : std::string());
+    if (route_) {
+        manager_.trunk_metrics_.call_ended(route_->trunk.id, outbound_ ? "outbound" : "inbound",
+                                           end_reason);
+    }
     persist_capture_later();
     if (outbound_) manager_.outbound_ended(*this);
     manager_.forget(*this);
 }
 
 void Call::record_event(std::string type, std::string data_json) {
+    // A provider or playout failure on a live call is the operator's business, not just the
+    // call's timeline: a warn line with the call's ids and the failure as the reason.
+    const std::string_view kind(type);
+    if (kind.ends_with("_error") || kind.ends_with("_unavailable")) {
+        log::with_fields(log_fields(kind), spdlog::level::warn, "{}: {}", type,
+                         log::clip(data_json, 512));
+    }
     if (!record_) return;
     store::CallEvent event;
     event.call_id = id_;

@@ -103,7 +103,8 @@ void Call::on_assistant_answer(Result<json::value> answer) {
         // Timeout, unreachable, or an answer we cannot use: the number's own assistant answers.
         record_event("webhook.assistant_request_failed",
                      json::serialize(json::object{{"error", parsed.error().message}}));
-        spdlog::warn("[call={}] assistant-request: {}", id_, parsed.error().message);
+        log::with_fields(log_fields("assistant_request_failed"), spdlog::level::warn,
+                         "assistant-request: {}", parsed.error().message);
         if (route_->needs_assistant) return fail_unanswered(480, "no_assistant");
         return ring_then_answer();
     }

@@ -110,7 +110,8 @@ void Call::transcript_changed(const json::array& messages) {
     record_->messages_json = json::serialize(messages);
     record_->updated_at = now_iso8601();
     if (auto st = manager_.store_.update_call(*record_); !st) {
-        spdlog::warn("[call={}] cannot store the transcript: {}", id_, st.error().message);
+        log::with_fields(log_fields(), spdlog::level::warn, "cannot store the transcript: {}",
+                         st.error().message);
     }
 }
 

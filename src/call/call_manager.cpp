@@ -46,7 +46,8 @@ CallManager::CallManager(boost::asio::io_context& io,
       refused_unrecorded_(metrics.counter(
           "trunkline_calls_refused_unrecorded_total",
           "Refused INVITEs of known trunks not stored because more than the per-second limit "
-          "arrived.")) {}
+          "arrived.")),
+      trunk_metrics_(metrics) {}
 
 CallManager::~CallManager() = default;
 
@@ -325,6 +326,7 @@ bool CallManager::record_refused(const std::string& call_id,
                                  const store::SipTrunk& trunk,
                                  std::string end_reason,
                                  int sip_status) {
+    trunk_metrics_.call_ended(trunk.id, "inbound", end_reason);
     {
         std::lock_guard lock(mutex_);
         const auto now = std::chrono::steady_clock::now();

@@ -15,6 +15,7 @@
 #include "sip/inbound_router.hpp"
 #include "sip/sip_capture_registry.hpp"
 #include "sip/sip_types.hpp"
+#include "sip/trunk_metrics.hpp"
 #include "sip/stack/sip_stack.hpp"
 #include "store/secret_box.hpp"
 #include "store/store.hpp"
@@ -161,6 +162,7 @@ private:
     metrics::Counter& rejected_overload_;
     metrics::Counter& refused_recorded_;
     metrics::Counter& refused_unrecorded_;
+    sip::TrunkMetrics trunk_metrics_;
 
     mutable std::mutex mutex_;
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> by_dialog_;

@@ -181,6 +181,9 @@ void Call::outbound_failed(const FailureReason& failure) {
         record_->sip_status = failure.sip_code;
         record_->hint = failure.hint;
     }
+    if (failure.reason == "auth_rejected" || failure.reason == "auth_required") {
+        manager_.trunk_metrics_.auth_failure(route_->trunk.id);
+    }
     // Busy, declined and unanswered calls reached the callee: they ended. The rest failed.
     const bool reached = failure.reason == "busy" || failure.reason == "no_answer" ||
                          (failure.reason == "rejected" && failure.sip_code != 403);

@@ -147,6 +147,7 @@ void Call::begin_transfer(const std::string& destination,
                           std::string password) {
     // Until media runs (a late offer awaiting its ACK) there is nothing to bridge yet.
     if ((state_ != State::kInProgress && state_ != State::kAnswered) || !rtp_) return;
+    transfer_trunk_id_.clear();
     destination_username_ = std::move(username);
     destination_password_ = std::move(password);
     state_ = State::kTransferring;
@@ -344,6 +345,7 @@ void Call::dial_transfer() {
         manager_.io_, *manager_.stack_, manager_.ports_,
         MediaSettings{manager_.config_.media_bind_ip, manager_.config_.media_public_ip,
                       manager_.config_.rtp_timeout});
+    leg_->set_log_ids(id_, org_id_, transfer_trunk_id_);
     record_event("transfer.invite",
                  json::serialize(json::object{{"uri", target->invite.request_uri}}));
     // The leg is routable before its INVITE leaves: under load its 200 could otherwise arrive
@@ -380,6 +382,7 @@ void Call::transfer_connected() {
     transfer_["connected_at"] = now_iso8601();
     save_transfer();
     record_event("transfer.bridged", "{}");
+    manager_.trunk_metrics_.call_ended(transfer_trunk_id_, "transfer", "connected");
 }
 
 void Call::transfer_failed(FailureReason failure) {
@@ -397,6 +400,10 @@ void Call::transfer_failed(FailureReason failure) {
     record_event("transfer.failed",
                  json::serialize(json::object{
                      {"sip_code", sip_code}, {"reason", failure.reason}, {"hint", failure.hint}}));
+    manager_.trunk_metrics_.call_ended(transfer_trunk_id_, "transfer", failure.reason);
+    if (failure.reason == "auth_rejected" || failure.reason == "auth_required") {
+        manager_.trunk_metrics_.auth_failure(transfer_trunk_id_);
+    }
     auto fields = log_fields(failure.reason);
     if (!transfer_trunk_id_.empty()) fields.trunk_id = transfer_trunk_id_;
     log::with_fields(fields, spdlog::level::warn, "transfer to {} failed: {}{}",

@@ -123,7 +123,8 @@ void Call::save_with_events(std::initializer_list<std::string_view> events) {
         }
     }
     if (auto st = manager_.store_.update_call_and_enqueue(*record_, deliveries); !st) {
-        spdlog::warn("[call={}] cannot update the call: {}", id_, st.error().message);
+        log::with_fields(log_fields(), spdlog::level::warn, "cannot update the call: {}",
+                         st.error().message);
     }
 }
 

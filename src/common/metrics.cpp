@@ -90,6 +90,16 @@ std::string with_label(const std::string& rendered, const std::string& extra) {
 
 }  // namespace
 
+void Registry::declare_counter(const std::string& name, const std::string& help) {
+    std::lock_guard lock(mutex_);
+    family(name, Kind::kCounter, help);
+}
+
+void Registry::declare_histogram(const std::string& name, const std::string& help) {
+    std::lock_guard lock(mutex_);
+    family(name, Kind::kHistogram, help);
+}
+
 std::string Registry::render_prometheus() const {
     std::lock_guard lock(mutex_);
     std::string out;

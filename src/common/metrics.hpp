@@ -69,6 +69,11 @@ public:
                          const std::vector<double>& upper_bounds,
                          const Labels& labels = {});
 
+    // A labelled family that has no series yet still shows its HELP and TYPE, so dashboards and
+    // alerts can be checked against /metrics before the first event.
+    void declare_counter(const std::string& name, const std::string& help);
+    void declare_histogram(const std::string& name, const std::string& help);
+
     std::string render_prometheus() const;
 
 private:

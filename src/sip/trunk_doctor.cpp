@@ -252,7 +252,9 @@ DoctorReport examine_trunk(const TrunkUnderTest& trunk, const DoctorTools& tools
     auto options = options_step(trunk, result, target, tools.timeout, exchange);
     report.steps.push_back(options);
     if (auto credentials = credentials_step(trunk, result, target)) {
-        credentials->exchange = exchange;
+        // The challenge and our answer to it are the credentials' exchange; without a
+        // challenge the OPTIONS step shows all there was.
+        if (result && result->credentials_sent) credentials->exchange = exchange;
         report.steps.push_back(std::move(*credentials));
     }
     return finish();

@@ -167,10 +167,14 @@ class TestOutboundOutcomes(OutboundTestCase):
     def test_busy_rejected_and_not_found_have_their_own_end_reason(self):
         for reject, status, reason in (("486 Busy Here", "ended", "busy"),
                                        ("603 Decline", "ended", "rejected"),
-                                       ("404 Not Found", "failed", "failed")):
+                                       ("404 Not Found", "failed", "not_found")):
             call = self.outcome(reject)
             self.assertEqual((call["status"], call["end_reason"]), (status, reason), call["events"])
-            self.assertEqual(call["error"], f"SIP {reject}")
+            # The far end's own status, and a sentence for the operator.
+            self.assertEqual(call["sip_code"], int(reject.split()[0]), call)
+            self.assertIn(reject, call["hint"], call)
+            # Only a failure is an error; a busy or declining callee is an outcome.
+            self.assertEqual(call["error"], call["hint"] if status == "failed" else None, call)
             invites = [e for e in call["events"] if e["type"] == "sip.invite"]
             self.assertEqual(len(invites), 1, "a refused call is never retried another way")
         self.assertGaugesReturnToZero()

@@ -177,7 +177,9 @@ class TestTransferRefused(SippPbxTestCase):
     def test_e164_destination_without_a_transfer_trunk_fails_cleanly(self):
         uac, call = self.place_call_and_transfer("+31612345678", seconds=6)
         self.assertEqual(call["transfer"]["status"], "failed")
-        self.assertEqual(call["transfer"]["reason"], "no_transfer_trunk")
+        self.assertEqual(call["transfer"]["reason"], "local_error")
+        self.assertIsNone(call["transfer"]["sip_code"])
+        self.assertIn("transfer_trunk_id", call["transfer"]["hint"])
         self.assertGaugesReturnToZero()
 
 
