@@ -48,7 +48,15 @@ Result<json::object> inbound_json(store::Store& store,
             tools.sip_endpoint, addresses.empty() ? "(no address set)" : addresses);
     }
     o["allowed_addresses"] = json::array(trunk.allowed_addresses.begin(), trunk.allowed_addresses.end());
-    o["numbers"] = json::array(trunk.numbers.begin(), trunk.numbers.end());
+    // The DIDs the carrier may send: the trunk's own list, else every number of the
+    // organization (a trunk without `numbers` accepts calls for any of them).
+    json::array numbers(trunk.numbers.begin(), trunk.numbers.end());
+    if (trunk.numbers.empty()) {
+        auto owned = store.list_numbers(trunk.org_id);
+        if (!owned) return owned.error();
+        for (const auto& n : *owned) numbers.push_back(json::string(n.phone_number));
+    }
+    o["numbers"] = std::move(numbers);
     store::CallFilter filter;
     filter.trunk_id = trunk.id;
     filter.limit = kRecentInboundAttempts;

@@ -384,7 +384,11 @@ void Call::reject(const sip::Reply& reply,
     }
     state_ = State::kEnded;
     manager_.forget(*this);
-    persist_capture_later();
+    if (capture_stored_) {
+        persist_capture_later();
+    } else {
+        release_capture();
+    }
 }
 
 media::RtpSession::Callbacks Call::rtp_callbacks() {

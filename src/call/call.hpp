@@ -172,6 +172,9 @@ private:
     void follow_sip_call_id(const std::string& sip_call_id);
     void persist_capture();
     void persist_capture_later();
+    // A refusal nobody stores (a digest challenge, a stranger): its messages go back to the
+    // registry for the call that follows on the same Call-ID (the authenticated INVITE).
+    void release_capture();
     // The ids every log line about this call carries.
     log::Fields log_fields(std::string_view reason = {}) const;
     void transfer_connected();

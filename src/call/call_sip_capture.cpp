@@ -38,6 +38,12 @@ void Call::persist_capture() {
     }
 }
 
+void Call::release_capture() {
+    if (manager_.capture_registry_ == nullptr) return;
+    for (const auto& id : capture_call_ids_) manager_.capture_registry_->release(id, capture_);
+    capture_call_ids_.clear();
+}
+
 void Call::persist_capture_later() {
     persist_capture();
     capture_timer_ = std::make_unique<boost::asio::steady_timer>(strand_, kCaptureTail);
@@ -46,7 +52,7 @@ void Call::persist_capture_later() {
         self->persist_capture();
         if (self->manager_.capture_registry_ != nullptr) {
             for (const auto& id : self->capture_call_ids_) {
-                self->manager_.capture_registry_->detach(id);
+                self->manager_.capture_registry_->detach(id, self->capture_);
             }
         }
         self->capture_call_ids_.clear();

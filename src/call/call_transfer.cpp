@@ -363,10 +363,12 @@ void Call::dial_transfer() {
     rtp_->play(ringback());
     transfer_timer_ = std::make_unique<asio::steady_timer>(strand_, manager_.config_.transfer_ring_timeout);
     transfer_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        // No answer in time: cancel the leg; its 487 then reports the failure.
+        // No answer in time: the transfer has failed now (the caller must not hear ringback
+        // until sofia's own 32 s timer); the leg is cancelled by close_leg, and its late final
+        // response finds the transfer already over.
         if (!ec && self->state_ == State::kTransferring && self->leg_) {
             self->attempt_.ring_timeout = true;
-            self->leg_->hang_up();
+            self->transfer_failed(self->attempt_failure(0, "", sip::ResponseOrigin::kLocal));
         }
     });
 }

@@ -69,5 +69,36 @@ TEST_F(LogCapture, RepeatedLinesAreRateLimited) {
     EXPECT_EQ(out_.str().find("port 10"), std::string::npos);
 }
 
+TEST_F(LogCapture, CallFieldsAreJsonMembers) {
+    use(Format::kJson);
+    Fields fields;
+    fields.call_id = "c-1";
+    fields.org_id = "o-1";
+    fields.trunk_id = "t-\"1";  // escaped like any value
+    fields.reason = "auth_rejected";
+    with_fields(fields, spdlog::level::warn, "transfer failed: {}", "403");
+    spdlog::info("no fields after");
+    std::istringstream lines(out_.str());
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_NE(line.find(R"("level":"warn","call_id":"c-1","org_id":"o-1","trunk_id":"t-\"1",)"
+                        R"("reason":"auth_rejected","msg":"transfer failed: 403"})"),
+              std::string::npos)
+        << line;
+    std::getline(lines, line);
+    EXPECT_EQ(line.find("call_id"), std::string::npos) << line;
+}
+
+TEST_F(LogCapture, CallFieldsAreATextPrefix) {
+    use(Format::kText);
+    Fields fields;
+    fields.call_id = "c-1";
+    fields.sip_call_id = "abc\r\nforged";  // from the network: escaped
+    rate_limited("refused", fields, spdlog::level::warn, "refused {}", 403);
+    EXPECT_NE(out_.str().find(" warn [call=c-1][sip=abc\\x0d\\x0aforged] refused 403"),
+              std::string::npos)
+        << out_.str();
+}
+
 }  // namespace
 }  // namespace tl::log

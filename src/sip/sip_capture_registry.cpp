@@ -67,9 +67,31 @@ void SipCaptureRegistry::attach(const std::string& sip_call_id,
     }
 }
 
-void SipCaptureRegistry::detach(const std::string& sip_call_id) {
+void SipCaptureRegistry::detach(const std::string& sip_call_id,
+                                const std::shared_ptr<CallCapture>& capture) {
     std::lock_guard lock(mutex_);
-    attached_.erase(sip_call_id);
+    const auto it = attached_.find(sip_call_id);
+    if (it != attached_.end() && it->second.lock() == capture) attached_.erase(it);
+}
+
+void SipCaptureRegistry::release(const std::string& sip_call_id,
+                                 const std::shared_ptr<CallCapture>& capture) {
+    std::lock_guard lock(mutex_);
+    const auto it = attached_.find(sip_call_id);
+    if (it == attached_.end() || it->second.lock() != capture) return;
+    attached_.erase(it);
+    auto messages = capture->snapshot().messages;
+    auto [slot, inserted] = pending_.try_emplace(sip_call_id);
+    if (inserted) {
+        slot->second.first_seen = std::chrono::steady_clock::now();
+        pending_order_.push_back(sip_call_id);
+    }
+    // Messages recorded since the detach (none, or a retransmission) come after these.
+    for (auto& m : slot->second.messages) messages.push_back(std::move(m));
+    if (messages.size() > limits_.max_pending_per_call_id) {
+        messages.resize(limits_.max_pending_per_call_id);
+    }
+    slot->second.messages = std::move(messages);
 }
 
 std::size_t SipCaptureRegistry::attached_call_ids() const {

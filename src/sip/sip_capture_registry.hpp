@@ -40,7 +40,12 @@ public:
     // From now on messages of `sip_call_id` go to `capture`; those already pending move there.
     // The registry holds the capture weakly: it ends with the call that owns it.
     void attach(const std::string& sip_call_id, const std::shared_ptr<CallCapture>& capture);
-    void detach(const std::string& sip_call_id);
+    // Stops routing `sip_call_id` to `capture` (if it still is: a newer call may have taken the
+    // Call-ID over, as the authenticated INVITE after a digest challenge does).
+    void detach(const std::string& sip_call_id, const std::shared_ptr<CallCapture>& capture);
+    // Gives the Call-ID back: `capture`'s messages return to the pending set, for the call that
+    // attaches it next (a challenged INVITE's exchange belongs to the call that follows it).
+    void release(const std::string& sip_call_id, const std::shared_ptr<CallCapture>& capture);
     // Before the stack starts.
     void set_exporter(Exporter exporter);
 

@@ -247,7 +247,7 @@ DoctorReport examine_trunk(const TrunkUnderTest& trunk, const DoctorTools& tools
     const auto wait = trunk.username.empty() ? tools.timeout : tools.timeout * 2;
     const auto call_id = request.call_id;
     const auto result = send_options(tools, std::move(request), wait);
-    if (tools.capture) tools.capture->detach(call_id);
+    if (tools.capture) tools.capture->detach(call_id, capture);
     const auto exchange = render_exchange(capture->snapshot());
     auto options = options_step(trunk, result, target, tools.timeout, exchange);
     report.steps.push_back(options);

@@ -10,6 +10,7 @@ TRUNK_KEYS = {
     "allowed_addresses", "numbers", "transfer_method", "refer_uri", "headers", "inbound_username",
     "sip_endpoint", "has_password", "is_active", "created_at", "updated_at", "country_code",
     "from_user", "auth_username", "send_pai", "max_concurrent_calls", "max_calls_per_second",
+    "options_ping_seconds", "status", "status_checked_at",
 }
 
 FULL_OUTBOUND = {
@@ -34,7 +35,12 @@ class TrunkTestCase(ServerTestCase):
     def assertTrunkResponse(self, resp, status, create=False):
         """Checks the `{"sip_trunk": T, "trunk": T}` envelope and the trunk shape; returns T."""
         self.assertStatus(resp, status)
-        self.assertKeys(resp.body, {"sip_trunk", "trunk"})
+        # Create and update also say what will not work as configured (a list, maybe empty).
+        self.assertKeys(resp.body, {"sip_trunk", "trunk"}, optional={"warnings"})
+        if "warnings" in resp.body:
+            self.assertIsInstance(resp.body["warnings"], list)
+            for warning in resp.body["warnings"]:
+                self.assertIsInstance(warning, str)
         trunk = resp.body["sip_trunk"]
         self.assertEqual(trunk, resp.body["trunk"], "sip_trunk and trunk must be the same object")
         self.assertKeys(trunk, TRUNK_KEYS, optional={"inbound_password"} if create else ())
