@@ -58,9 +58,27 @@ void CallManager::attach(sip::SipStack& stack, sip::SipCaptureRegistry* capture)
 
 std::optional<sip::CaptureSnapshot> CallManager::live_sip_capture(const std::string& org_id,
                                                                   const std::string& call_id) {
-    auto call = find_by_id(org_id, call_id);
-    if (!call) return std::nullopt;
-    return call->sip_capture();
+    if (auto call = find_by_id(org_id, call_id)) return call->sip_capture();
+    std::shared_ptr<sip::CallCapture> recent;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = recent_captures_.find(call_id);
+        if (it == recent_captures_.end() || it->second.org_id != org_id) return std::nullopt;
+        recent = it->second.capture;
+    }
+    return recent->snapshot();
+}
+
+void CallManager::keep_recent_capture(const std::string& org_id,
+                                      const std::string& call_id,
+                                      std::shared_ptr<sip::CallCapture> capture) {
+    std::lock_guard lock(mutex_);
+    recent_captures_[call_id] = {org_id, std::move(capture)};
+}
+
+void CallManager::forget_recent_capture(const std::string& call_id) {
+    std::lock_guard lock(mutex_);
+    recent_captures_.erase(call_id);
 }
 
 bool CallManager::admit() {

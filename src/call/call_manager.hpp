@@ -129,6 +129,11 @@ private:
     // The trunk's limits: how long the call must wait for its turn, or kRateLimited.
     Result<std::chrono::milliseconds> reserve_trunk_slot(const store::SipTrunk& trunk);
     void forget_leg(sip::DialogId dialog);
+    // The capture of a call that just ended, readable until it is stored (a moment later).
+    void keep_recent_capture(const std::string& org_id,
+                             const std::string& call_id,
+                             std::shared_ptr<sip::CallCapture> capture);
+    void forget_recent_capture(const std::string& call_id);
     bool admit();  // overload protection: concurrency and setup rate
     // A refused INVITE of a known trunk becomes a failed call record (call_id: the record's id),
     // at most kMaxRefusedRecordsPerSecond a second so a flood cannot fill the database; beyond
@@ -174,6 +179,11 @@ private:
     std::unordered_map<std::string, TrunkPace> trunk_pace_;  // by trunk id
     // Outbound transfer legs, until their dialog terminates (which may be after the call ended).
     std::unordered_map<sip::DialogId, std::shared_ptr<Call>> legs_;
+    struct RecentCapture {
+        std::string org_id;
+        std::shared_ptr<sip::CallCapture> capture;
+    };
+    std::unordered_map<std::string, RecentCapture> recent_captures_;  // by call id
     std::chrono::steady_clock::time_point rate_window_start_{};
     int rate_window_count_ = 0;
     std::chrono::steady_clock::time_point refused_window_start_{};

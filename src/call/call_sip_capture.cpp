@@ -45,11 +45,14 @@ void Call::release_capture() {
 }
 
 void Call::persist_capture_later() {
-    persist_capture();
+    // One store write per call, once the tail is in; until then the API reads the capture from
+    // the manager's recently ended calls.
+    if (capture_stored_) manager_.keep_recent_capture(org_id_, id_, capture_);
     capture_timer_ = std::make_unique<boost::asio::steady_timer>(strand_, kCaptureTail);
     capture_timer_->async_wait([self = shared_from_this()](boost::system::error_code) {
         // Also on cancellation (shutdown): store what there is, and stop following.
         self->persist_capture();
+        self->manager_.forget_recent_capture(self->id_);
         if (self->manager_.capture_registry_ != nullptr) {
             for (const auto& id : self->capture_call_ids_) {
                 self->manager_.capture_registry_->detach(id, self->capture_);
