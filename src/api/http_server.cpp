@@ -5,6 +5,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -113,6 +114,20 @@ private:
         request.body = std::move(req.body());
         keep_alive_ = req.keep_alive();
         const unsigned version = req.version();
+        if (server_.router_.is_blocking(request)) {
+            // Seconds of waiting on the network: on the blocking pool, the answer written back
+            // on this connection's strand.
+            asio::post(server_.blocking_pool_, [self = shared_from_this(),
+                                                request = std::move(request), version]() mutable {
+                auto response = self->server_.router_.handle(request);
+                asio::post(self->stream_.get_executor(),
+                           [self, response = std::move(response), version,
+                            id = request.request_id]() mutable {
+                               self->write(std::move(response), version, id);
+                           });
+            });
+            return;
+        }
         write(server_.router_.handle(request), version, request.request_id);
     }
 

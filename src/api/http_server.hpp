@@ -7,6 +7,7 @@
 
 #include "api/router.hpp"
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -44,6 +45,9 @@ private:
     boost::asio::steady_timer accept_retry_;  // after a failed accept (EMFILE)
     mutable std::mutex mutex_;
     std::vector<std::weak_ptr<HttpSession>> sessions_;
+    // Handlers that wait on the network for seconds (Router::add_blocking) run here, never on
+    // the io threads. Last member: destroyed (stopped and joined) first.
+    boost::asio::thread_pool blocking_pool_{2};
     bool stopping_ = false;
 };
 

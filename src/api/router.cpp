@@ -68,6 +68,19 @@ void Router::add(std::string method, std::string pattern, Auth auth, Handler han
                             std::move(handler), &latency, std::move(requests)});
 }
 
+void Router::add_blocking(std::string method, std::string pattern, Auth auth, Handler handler) {
+    add(std::move(method), std::move(pattern), auth, std::move(handler));
+    routes_.back().blocking = true;
+}
+
+bool Router::is_blocking(const Request& request) const {
+    const auto segments = split_path(request.path);
+    for (const auto& route : routes_) {
+        if (route.method == request.method && path_matches(route, segments)) return route.blocking;
+    }
+    return false;
+}
+
 std::vector<RouteInfo> Router::routes() const {
     std::vector<RouteInfo> out;
     for (const auto& r : routes_) out.push_back({r.method, r.pattern});

@@ -47,6 +47,10 @@ public:
     Router(Authenticator& authenticator, RateLimiter& rate_limiter, metrics::Registry& metrics);
 
     void add(std::string method, std::string pattern, Auth auth, Handler handler);
+    // A route whose handler waits on the network for seconds (the trunk doctor): the server runs
+    // it off the io threads, which carry calls and every other request.
+    void add_blocking(std::string method, std::string pattern, Auth auth, Handler handler);
+    bool is_blocking(const Request& request) const;
 
     // Never throws: a handler's exception becomes a logged 500 without internals in the body.
     Response handle(Request& request);
@@ -62,6 +66,7 @@ private:
         Handler handler;
         metrics::Histogram* latency;
         std::unique_ptr<StatusCounters> requests;
+        bool blocking = false;
     };
     static bool path_matches(const Route& route, const std::vector<std::string>& segments);
     Response dispatch(const Route& route,

@@ -507,8 +507,8 @@ void add_trunk_routes(Router& router, ApiContext& ctx) {
     });
     router.add("PATCH", "/api/v1/sip-trunks/{id}", Auth::kApiKey,
                [&ctx](Request& req) { return update_trunk(req, ctx); });
-    router.add("POST", "/api/v1/sip-trunks/{id}/test", Auth::kApiKey,
-               [&ctx](Request& req) { return test_trunk(req, ctx); });
+    router.add_blocking("POST", "/api/v1/sip-trunks/{id}/test", Auth::kApiKey,
+                        [&ctx](Request& req) { return test_trunk(req, ctx); });
     router.add("DELETE", "/api/v1/sip-trunks/{id}", Auth::kApiKey, [&ctx](Request& req) {
         const auto& id = req.path_params.at(0);
         if (auto st = check_path_id(id, "sip trunk"); !st) return store_error(st.error());

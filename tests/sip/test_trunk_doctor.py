@@ -2,11 +2,13 @@
 OPTIONS, one that challenges and accepts (or refuses) our credentials, one that never answers,
 closed UDP and TCP ports; and an inbound trunk's report of its recent calls."""
 
+import http.client
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -139,6 +141,41 @@ class TestTrunkDoctor(SipServerTestCase):
         self.assertLess(elapsed, STEP_TIMEOUT + 3)
         silent.settimeout(0)
         self.assertTrue(silent.recv(65535).startswith(b"OPTIONS "), "no OPTIONS arrived")
+
+    def test_api_keeps_answering_while_a_test_waits(self):
+        # The doctor waits seconds on the network: off the io threads, which carry calls and
+        # every other request. Two runs at once (as many as there are io threads here) must not
+        # hold up /health.
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.1", 0))
+        self.addCleanup(silent.close)
+        ids = []
+        for _ in range(2):
+            r = self.server.api("POST", "/sip-trunks", {
+                "name": "silent", "host": "127.0.0.1", "port": silent.getsockname()[1],
+                "auth_type": "ip"})
+            ids.append(r.body["trunk"]["id"])
+        results = []
+
+        def run(trunk_id):
+            conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
+            conn.request("POST", f"/api/v1/sip-trunks/{trunk_id}/test",
+                         headers={"Authorization": f"Bearer {self.server.key_a}"})
+            results.append(conn.getresponse().status)
+            conn.close()
+        runners = [threading.Thread(target=run, args=(i,)) for i in ids]
+        for t in runners:
+            t.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        health = http.client.HTTPConnection(self.server.host, self.server.port, timeout=10)
+        health.request("GET", "/health")
+        self.assertEqual(health.getresponse().status, 200)
+        self.assertLess(time.monotonic() - started, 1.0, "an io thread waited on the doctor")
+        health.close()
+        for t in runners:
+            t.join()
+        self.assertEqual(results, [200, 200])
 
     def test_closed_udp_port_fails_options(self):
         report, elapsed = self.examine(free_udp_port())
