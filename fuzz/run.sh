@@ -9,7 +9,7 @@
 #              (libFuzzer -merge=1: only inputs that add coverage are copied)
 #   --jobs N   ninja jobs for the build (default 1)
 #   TARGET     fuzz_validation, fuzz_api_request, fuzz_config_json, fuzz_sdp, fuzz_sip_auth,
-#              fuzz_rtp (default: all)
+#              fuzz_rtp, fuzz_sip_capture, fuzz_dns_answer (default: all)
 #
 # New inputs go to build-fuzz/fuzz/new-corpus/<target>/, crashes to build-fuzz/fuzz/crashes/; the
 # committed corpus changes only with --merge. A crash stops that target's run and makes the
@@ -23,7 +23,8 @@ seconds=60
 merge=0
 jobs=1
 targets=()
-all_targets=(fuzz_validation fuzz_api_request fuzz_config_json fuzz_sdp fuzz_sip_auth fuzz_rtp)
+all_targets=(fuzz_validation fuzz_api_request fuzz_config_json fuzz_sdp fuzz_sip_auth fuzz_rtp
+             fuzz_sip_capture fuzz_dns_answer)
 
 while [[ $# -gt 0 ]]; do
     case $1 in
