@@ -157,6 +157,7 @@ void Call::begin_transfer(const std::string& destination,
                              {"sip_code", nullptr},
                              {"reason", nullptr},
                              {"hint", nullptr},
+                             {"sip_call_id", nullptr},
                              {"requested_at", now_iso8601()},
                              {"connected_at", nullptr}};
     save_transfer();
@@ -341,6 +342,9 @@ void Call::dial_transfer() {
     auto target = transfer_target();
     if (!target) return transfer_failed({"local_error", std::nullopt, target.error().message});
     follow_sip_call_id(target->invite.call_id);
+    // The leg's own Call-ID: what the PBX's or carrier's support will ask for.
+    transfer_["sip_call_id"] = target->invite.call_id;
+    save_transfer();
     leg_ = std::make_shared<BridgeLeg>(
         manager_.io_, *manager_.stack_, manager_.ports_,
         MediaSettings{manager_.config_.media_bind_ip, manager_.config_.media_public_ip,
@@ -408,9 +412,13 @@ void Call::transfer_failed(FailureReason failure) {
     }
     auto fields = log_fields(failure.reason);
     if (!transfer_trunk_id_.empty()) fields.trunk_id = transfer_trunk_id_;
-    log::with_fields(fields, spdlog::level::warn, "transfer to {} failed: {}{}",
+    const auto* leg_call_id = transfer_.if_contains("sip_call_id");
+    log::with_fields(fields, spdlog::level::warn, "transfer to {} failed: {}{}{}",
                      std::string(transfer_.at("destination").as_string()), failure.hint,
-                     failure.sip_code ? fmt::format(" (SIP {})", *failure.sip_code) : "");
+                     failure.sip_code ? fmt::format(" (SIP {})", *failure.sip_code) : "",
+                     leg_call_id && leg_call_id->is_string()
+                         ? fmt::format(" [leg Call-ID {}]", leg_call_id->as_string().c_str())
+                         : std::string());
     // Never silent: the caller is back with the assistant and told so.
     if (rtp_) rtp_->flush();
     speak("I'm sorry, the transfer did not go through. I am still here to help you.", false);

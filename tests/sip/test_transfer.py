@@ -104,6 +104,12 @@ class TestTransferToAnotherSystem(DeskTestCase):
         self.assertEqual(transfer["sip_code"], 200)
         self.assertEqual(transfer["destination"], DESK)
         self.assertIsNotNone(transfer["connected_at"])
+        # The leg's own Call-ID, as its messages in the call's SIP capture carry it.
+        capture = self.server.api("GET", f"/calls/{call['id']}/sip").body
+        leg = [m for m in capture["messages"]
+               if f"Call-ID: {transfer['sip_call_id']}" in m["raw"]]
+        self.assertTrue(leg and leg[0]["raw"].startswith("INVITE ") and
+                        leg[0]["direction"] == "out", capture)
         types = [e["type"] for e in call["events"]]
         for expected in ("transfer.requested", "transfer.message_played", "transfer.invite",
                          "transfer.challenge", "transfer.bridged"):
