@@ -3,6 +3,7 @@
 #include "voice/providers/openai_settings.hpp"
 #include "voice/providers/scripted_llm.hpp"
 
+#include "api/assistant_providers.hpp"
 #include "api/assistant_tools.hpp"
 #include "api/json_reader.hpp"
 
@@ -51,6 +52,16 @@ Status check_url(const ObjectReader& r, std::string_view key) {
     return {};
 }
 
+// The slot's provider, when one is named, must be one the runtime accepts for it
+// (assistant_providers.hpp). Returns the name ("" when absent or null).
+Result<std::string> checked_provider(const ObjectReader& r, ProviderSlot slot) {
+    auto provider = r.string("provider", {.min = 1, .max = 128});
+    if (!provider) return provider.error();
+    if (!provider->has_value()) return std::string();
+    if (auto st = check_provider(slot, provider->value, r.path("provider")); !st) return st.error();
+    return std::move(provider->value);
+}
+
 Status check_messages(const ObjectReader& r) {
     auto messages = r.array("messages", 100);
     if (!messages) return messages.error();
@@ -81,9 +92,11 @@ Result<json::value> validate_llm_config(const json::object& llm,
         !st) {
         return st.error();
     }
-    for (const auto key : {"provider", "model", "voice"}) {
+    for (const auto key : {"model", "voice"}) {
         if (auto f = r.string(key, {.min = 1, .max = 128}); !f) return f.error();
     }
+    auto provider = checked_provider(r, ProviderSlot::kLlm);
+    if (!provider) return provider.error();
     if (auto t = r.number("temperature", 0, 2); !t) return t.error();
     if (auto m = r.integer("max_completion_tokens", 1, 32768); !m) return m.error();
     if (auto d = r.object("delegation"); !d) return d.error();
@@ -103,8 +116,7 @@ Result<json::value> validate_llm_config(const json::object& llm,
     }
     // The providers the conversation runtime drives check their own fields (docs/providers.md):
     // a config the runtime would refuse at the first call is refused here instead.
-    const auto* provider = out.if_contains("provider");
-    const std::string name = provider && provider->is_string() ? std::string(provider->as_string()) : "";
+    const std::string& name = *provider;
     if (name == "scripted") {
         if (auto st = voice::parse_scripted_config(out); !st) return st.error();
     } else if (voice::is_openai_compatible_provider(name)) {
@@ -120,10 +132,16 @@ Status validate_stt_config(const json::object& stt) {
     // Provider-specific fields (api-contract.md §3.2) are many and open-ended: typed checks on
     // the common ones only.
     ObjectReader r(stt, "stt_config");
-    for (const auto key : {"provider", "model", "language"}) {
+    for (const auto key : {"model", "language"}) {
         if (auto f = r.string(key, {.min = 1, .max = 128}); !f) return f.error();
     }
+    auto provider = checked_provider(r, ProviderSlot::kStt);
+    if (!provider) return provider.error();
     if (auto k = r.string_array("keyterms", 100, {.min = 1, .max = 100}); !k) return k.error();
+    // A network recogniser checks its own fields, as the call will (docs/providers.md).
+    if (voice::is_openai_compatible_provider(*provider)) {
+        if (auto st = voice::parse_openai_transcription_settings(stt); !st) return st.error();
+    }
     return {};
 }
 
@@ -135,15 +153,20 @@ Status validate_tts_config(const json::object& tts) {
         !st) {
         return st;
     }
-    for (const auto key : {"provider", "voice_id", "model", "language"}) {
+    for (const auto key : {"voice_id", "model", "language"}) {
         if (auto f = r.string(key, {.min = 1, .max = 128}); !f) return f.error();
     }
+    auto provider = checked_provider(r, ProviderSlot::kTts);
+    if (!provider) return provider.error();
     for (const auto key : {"stability", "similarity_boost", "style"}) {
         if (auto n = r.number(key, 0, 1); !n) return n.error();
     }
     if (auto n = r.number("speed", 0.5, 2); !n) return n.error();
     if (auto n = r.number("speaking_rate", 0.25, 2); !n) return n.error();
     if (auto b = r.boolean("use_speaker_boost"); !b) return b.error();
+    if (voice::is_openai_compatible_provider(*provider)) {
+        if (auto st = voice::parse_openai_speech_settings(tts); !st) return st.error();
+    }
     return {};
 }
 

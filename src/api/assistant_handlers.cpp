@@ -1,12 +1,18 @@
 // /api/v1/assistants: create, read, update (partial), delete (which unassigns its numbers).
+// Create, update and read of one assistant answer `{"assistant": {...}, "warnings": [...]}`: what
+// a call with it would lack (assistant_providers.hpp), computed from the keys held right now.
 
 #include "api/api_context.hpp"
 #include "api/assistant_document.hpp"
+#include "api/assistant_providers.hpp"
 #include "api/json_reader.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 
 #include <boost/json.hpp>
+
+#include <cstdlib>
+#include <set>
 
 namespace tl::api {
 namespace {
@@ -32,6 +38,34 @@ json::object assistant_json(const store::Assistant& a) {
     return o;
 }
 
+// The warnings of an assistant document of `org_id`. A key counts when the organization stored
+// one (BYOK) or the server's environment has TRUNKLINE_<PROVIDER>_API_KEY, exactly where a call
+// looks (call/voice_providers.cpp); the BYOK store is read only when a provider needs a key.
+Result<json::array> warnings_of(const json::object& document,
+                                const std::string& org_id,
+                                ApiContext& ctx) {
+    std::set<std::string, std::less<>> stored;
+    if (!providers_needing_keys(document).empty()) {
+        auto keys = ctx.store.list_byok_keys(org_id);
+        if (!keys) return keys.error();
+        for (auto& key : *keys) stored.insert(std::move(key.provider));
+    }
+    const auto has_key = [&stored](std::string_view provider) {
+        if (stored.contains(provider)) return true;
+        const char* env = std::getenv(provider_key_env_var(provider).c_str());
+        return env != nullptr && *env != '\0';
+    };
+    json::array out;
+    for (auto& warning : provider_warnings(document, has_key)) out.emplace_back(std::move(warning));
+    return out;
+}
+
+// `{"assistant": ..., "warnings": [...]}`: the envelope of one assistant.
+Response assistant_response(int status, const store::Assistant& a, json::array warnings) {
+    return Response::json(
+        status, json::object{{"assistant", assistant_json(a)}, {"warnings", std::move(warnings)}});
+}
+
 // Copies the queryable columns out of the document.
 void apply_document(store::Assistant& a, json::object doc) {
     if (const auto* name = doc.if_contains("name"); name && name->is_string()) {
@@ -50,13 +84,16 @@ Response create_assistant(Request& req, ApiContext& ctx) {
     if (!body) return Response::error(body.error());
     auto doc = merge_assistant_document(*body, {}, true, ctx.secrets);
     if (!doc) return Response::error(doc.error());
+    // Before the write: a failure after it would be a 5xx that clients answer with a retry.
+    auto warnings = warnings_of(*doc, req.org_id(), ctx);
+    if (!warnings) return store_error(warnings.error());
     store::Assistant a;
     a.id = new_uuid();
     a.org_id = req.org_id();
     a.created_at = a.updated_at = now_iso8601();
     apply_document(a, std::move(*doc));
     if (auto st = ctx.store.create_assistant(a); !st) return store_error(st.error());
-    return Response::json(201, json::object{{"assistant", assistant_json(a)}});
+    return assistant_response(201, a, std::move(*warnings));
 }
 
 Response update_assistant(Request& req, ApiContext& ctx) {
@@ -71,10 +108,12 @@ Response update_assistant(Request& req, ApiContext& ctx) {
     previous["is_active"] = a->is_active;
     auto doc = merge_assistant_document(*body, previous, false, ctx.secrets);
     if (!doc) return Response::error(doc.error());
+    auto warnings = warnings_of(*doc, req.org_id(), ctx);
+    if (!warnings) return store_error(warnings.error());
     apply_document(*a, std::move(*doc));
     a->updated_at = now_iso8601();
     if (auto st = ctx.store.update_assistant(*a); !st) return store_error(st.error());
-    return Response::json(200, json::object{{"assistant", assistant_json(*a)}});
+    return assistant_response(200, *a, std::move(*warnings));
 }
 
 }  // namespace
@@ -97,7 +136,9 @@ void add_assistant_routes(Router& router, ApiContext& ctx) {
         if (auto st = check_path_id(id, "assistant"); !st) return store_error(st.error());
         auto a = ctx.store.get_assistant(req.org_id(), id);
         if (!a) return store_error(a.error());
-        return Response::json(200, json::object{{"assistant", assistant_json(*a)}});
+        auto warnings = warnings_of(parse_document(a->config_json), req.org_id(), ctx);
+        if (!warnings) return store_error(warnings.error());
+        return assistant_response(200, *a, std::move(*warnings));
     });
     router.add("PATCH", "/api/v1/assistants/{id}", Auth::kApiKey,
                [&ctx](Request& req) { return update_assistant(req, ctx); });

@@ -13,6 +13,7 @@ constexpr std::array kErrorTable = {
     ErrorInfo{Errc::kUnknownField, "unknown_field", 400, "Unknown field", 400},
     ErrorInfo{Errc::kInvalidJson, "invalid_json", 400, "Malformed JSON", 400},
     ErrorInfo{Errc::kInvalidPhoneNumber, "invalid_phone_number", 400, "Invalid phone number", 484},
+    ErrorInfo{Errc::kUnsupportedProvider, "unsupported_provider", 400, "Unsupported provider", 400},
     ErrorInfo{Errc::kPayloadTooLarge, "payload_too_large", 413, "Payload too large", 513},
     ErrorInfo{Errc::kUnauthorized, "unauthorized", 401, "Unauthorized", 401},
     ErrorInfo{Errc::kApiKeyRevoked, "api_key_revoked", 401, "API key revoked", 401},

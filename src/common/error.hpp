@@ -17,6 +17,7 @@ enum class Errc {
     kUnknownField,
     kInvalidJson,
     kInvalidPhoneNumber,
+    kUnsupportedProvider,  // an assistant slot names a provider Trunkline does not run
     kPayloadTooLarge,
     kUnauthorized,
     kApiKeyRevoked,

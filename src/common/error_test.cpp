@@ -32,6 +32,7 @@ TEST(ErrorTable, MapsToDocumentedStatuses) {
         {Errc::kInvalidRequest, "invalid_request", 400, 400},
         {Errc::kMissingField, "missing_field", 400, 400},
         {Errc::kInvalidPhoneNumber, "invalid_phone_number", 400, 484},
+        {Errc::kUnsupportedProvider, "unsupported_provider", 400, 400},
         {Errc::kPayloadTooLarge, "payload_too_large", 413, 513},
         {Errc::kUnauthorized, "unauthorized", 401, 401},
         {Errc::kApiKeyRevoked, "api_key_revoked", 401, 401},

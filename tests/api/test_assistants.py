@@ -76,7 +76,9 @@ def without_secrets(assistant_body):
 class AssistantTestCase(ServerTestCase):
     def assertAssistantResponse(self, resp, status):
         self.assertStatus(resp, status)
-        self.assertKeys(resp.body, {"assistant"})
+        # `warnings` beside the assistant: what a call would lack (test_assistant_providers.py).
+        self.assertKeys(resp.body, {"assistant", "warnings"})
+        self.assertIsInstance(resp.body["warnings"], list)
         a = resp.body["assistant"]
         for k in ("id", "name", "created_at", "updated_at"):
             self.assertIn(k, a)
