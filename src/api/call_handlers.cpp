@@ -213,7 +213,10 @@ Response control_call(Request& req, ApiContext& ctx) {
     Status sent = make_error(Errc::kNotFound, "call is not live on this node");
     if (ctx.live_calls != nullptr) {
         if (type == "end-call") {
-            sent = ctx.live_calls->end_call(req.org_id(), id);
+            const auto* message = body->if_contains("message");
+            sent = ctx.live_calls->end_call(
+                req.org_id(), id,
+                message && message->is_string() ? std::string(message->as_string()) : "");
         } else if (type == "transfer") {
             const auto* message = body->if_contains("message");
             sent = ctx.live_calls->transfer(

@@ -23,7 +23,9 @@ public:
         ++dials;
         return answer;
     }
-    Status end_call(const std::string&, const std::string&) override { return {}; }
+    Status end_call(const std::string&, const std::string&, const std::string&) override {
+        return {};
+    }
     Status transfer(const std::string&,
                     const std::string&,
                     const std::string&,

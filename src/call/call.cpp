@@ -234,6 +234,28 @@ void Call::end_now(std::string end_reason, std::string error) {
     finish("ended", end_reason, error);
 }
 
+void Call::end_with_message(std::string message) {
+    asio::post(strand_, [self = shared_from_this(), message = std::move(message)] {
+        if (self->state_ == State::kEnded) return;
+        // While a transfer is being set up its own playout step would follow the goodbye.
+        const bool can_speak = self->rtp_ && (self->state_ == State::kInProgress ||
+                                              self->state_ == State::kAnswered ||
+                                              self->state_ == State::kBridged);
+        if (message.empty() || !can_speak) {
+            if (!message.empty()) {
+                self->record_event("call.end_message_skipped",
+                                   json::serialize(json::object{
+                                       {"reason", "no audio to the caller in this state"}}));
+            }
+            return self->end_now("assistant_ended", {});
+        }
+        // Nothing else is said: no reply to what the caller says over the goodbye.
+        self->stop_conversation();
+        self->rtp_->flush();
+        self->speak(message, true);
+    });
+}
+
 void Call::end_call_tool() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->state_ != State::kInProgress && self->state_ != State::kAnswered) return;
@@ -330,12 +352,12 @@ void Call::speak(const std::string& text,
     record_event("assistant.say", json::serialize(json::object{{"text", text}}));
     speech().synthesize(
         text, assistant_language(),
-        [weak = weak_from_this(), end_after, then = std::move(then),
+        [weak = weak_from_this(), text, end_after, then = std::move(then),
          end_reason = std::move(end_reason)](Result<voice::PcmPtr> audio) mutable {
             auto self = weak.lock();
             if (!self) return;
-            asio::post(self->strand_, [self, audio = std::move(audio), end_after,
-                                       then = std::move(then),
+            asio::post(self->strand_, [self, text = std::move(text), audio = std::move(audio),
+                                       end_after, then = std::move(then),
                                        end_reason = std::move(end_reason)]() mutable {
                 if (self->state_ == State::kEnded || !self->rtp_) return;
                 if (!audio) {
@@ -347,6 +369,8 @@ void Call::speak(const std::string& text,
                 }
                 if (end_after) self->hang_up_after_playout_ = end_reason;
                 if (then) self->after_playout_ = std::move(then);
+                // Heard from now on: it joins the transcript (a failed synthesis was not heard).
+                self->add_to_transcript("assistant", text, std::chrono::steady_clock::now());
                 self->rtp_->play(*audio);
             });
         });
@@ -562,6 +586,9 @@ void Call::answer() {
     if (rtp_) rtp_->start();
     state_ = State::kAnswered;
     answered_at_ = std::chrono::steady_clock::now();
+    if (transcript_.messages().empty()) {
+        transcript_ = Transcript(answered_at_, std::chrono::system_clock::now());
+    }
     record_->status = "in-progress";
     record_->started_at = now_iso8601();
     record_->updated_at = *record_->started_at;

@@ -6,6 +6,7 @@
 #include "call/call_control.hpp"
 #include "call/caller_listener.hpp"
 #include "call/failure_reason.hpp"
+#include "call/transcript.hpp"
 #include "common/log.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
@@ -68,6 +69,10 @@ public:
     // RFC 4028: the session of `dialog` (the call's, or a transfer leg's) was not refreshed.
     void on_session_timer_expired(sip::DialogId dialog, bool bye_sent);
     void hang_up(std::string end_reason, std::string error = {});
+    // The end-call command: with a `message`, what was playing gives way to it, the
+    // conversation stops, and BYE follows once it has been heard (assistant_ended). Without
+    // one, while a transfer is being set up, or if it cannot be synthesised: BYE at once.
+    void end_with_message(std::string message);
     void say(std::string text, bool end_after);
     // send-dtmf: to the transfer destination while bridged, else to the caller.
     void send_digits(std::string digits);
@@ -140,7 +145,13 @@ private:
                        std::function<void(Result<std::string>)> done) override;
     void record_event(std::string type, std::string data_json) override;
     void report_words(std::uint64_t turn, std::size_t words) override;
-    void transcript_changed(const boost::json::array& messages) override;
+    void transcript_entry(voice::Role role,
+                          const std::string& content,
+                          std::chrono::steady_clock::time_point started) override;
+    // Adds to the call's `messages` and stores them.
+    void add_to_transcript(std::string_view role,
+                           std::string_view content,
+                           std::chrono::steady_clock::time_point started);
     std::optional<boost::json::object> tool_config(std::size_t position) const;
     void transfer_to(const boost::json::object& destination);
     media::RtpSession::Callbacks rtp_callbacks();
@@ -224,6 +235,7 @@ private:
     std::string destination_username_;  // a SIP destination's own credentials (tool path)
     std::string destination_password_;
     std::chrono::steady_clock::time_point answered_at_{};
+    Transcript transcript_;  // started at the answer
     std::shared_ptr<voice::Conversation> conversation_;
     // Every SIP message of the call's dialogs (SipCaptureRegistry fills it, from the SIP thread).
     std::shared_ptr<sip::CallCapture> capture_ = std::make_shared<sip::CallCapture>();

@@ -34,7 +34,10 @@ public:
     virtual ~CallControl() = default;
     // kNotFound: no such live call of this organization (the API then checks the store to tell
     // "ended" from "unknown").
-    virtual Status end_call(const std::string& org_id, const std::string& call_id) = 0;
+    // end-call: a non-empty `message` is spoken first, then BYE once it has been heard.
+    virtual Status end_call(const std::string& org_id,
+                            const std::string& call_id,
+                            const std::string& message) = 0;
     // Bridge transfer (docs/calls.md): the message is spoken first; the outcome is recorded on
     // the call and, on failure, told to the caller.
     virtual Status transfer(const std::string& org_id,

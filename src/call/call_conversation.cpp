@@ -105,9 +105,22 @@ void Call::report_words(std::uint64_t turn, std::size_t words) {
     if (auto listener = listener_.load()) listener->report_words(turn, words);
 }
 
-void Call::transcript_changed(const json::array& messages) {
-    if (!record_) return;
-    record_->messages_json = json::serialize(messages);
+void Call::transcript_entry(voice::Role role,
+                            const std::string& content,
+                            std::chrono::steady_clock::time_point started) {
+    add_to_transcript(voice::to_string(role), content, started);
+}
+
+void Call::add_to_transcript(std::string_view role,
+                             std::string_view content,
+                             std::chrono::steady_clock::time_point started) {
+    if (!record_ || state_ == State::kEnded) return;
+    if (answered_at_ == std::chrono::steady_clock::time_point{} && transcript_.messages().empty()) {
+        // Spoken before any answer (a refusal in early media): time counts from these words.
+        transcript_ = Transcript(started, std::chrono::system_clock::now());
+    }
+    transcript_.add(role, content, started);
+    record_->messages_json = json::serialize(transcript_.messages());
     record_->updated_at = now_iso8601();
     if (auto st = manager_.store_.update_call(*record_); !st) {
         log::with_fields(log_fields(), spdlog::level::warn, "cannot store the transcript: {}",

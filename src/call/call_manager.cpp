@@ -211,10 +211,12 @@ void CallManager::forget(const Call& call) {
     if (removed) active_calls_.add(-1);
 }
 
-Status CallManager::end_call(const std::string& org_id, const std::string& call_id) {
+Status CallManager::end_call(const std::string& org_id,
+                             const std::string& call_id,
+                             const std::string& message) {
     auto call = find_by_id(org_id, call_id);
     if (!call) return make_error(Errc::kNotFound, "call is not live");
-    call->hang_up("assistant_ended");
+    call->end_with_message(message);
     return {};
 }
 

@@ -85,7 +85,9 @@ public:
                      sip::ResponseOrigin origin) override;
 
     // CallControl (any thread)
-    Status end_call(const std::string& org_id, const std::string& call_id) override;
+    Status end_call(const std::string& org_id,
+                    const std::string& call_id,
+                    const std::string& message) override;
     Status transfer(const std::string& org_id,
                     const std::string& call_id,
                     const std::string& destination,

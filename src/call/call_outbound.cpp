@@ -207,6 +207,9 @@ void Call::outbound_answered() {
     if (ring_timer_) ring_timer_->cancel();
     state_ = State::kInProgress;  // the stack ACKs the 200 itself
     answered_at_ = std::chrono::steady_clock::now();
+    if (transcript_.messages().empty()) {
+        transcript_ = Transcript(answered_at_, std::chrono::system_clock::now());
+    }
     record_->status = "in-progress";
     record_->started_at = now_iso8601();
     record_->updated_at = *record_->started_at;

@@ -122,7 +122,12 @@ class TestScriptedConversation(ConversationTestCase):
         self.assertEqual(call["end_reason"], "assistant_ended", call["events"])
         self.assertTrue(uac.hung_up_by_far_end, "the assistant did not hang up")
         self.assertIn("tool.end_call", [e["type"] for e in call["events"]])
-        self.assertEqual(call["messages"][-1], {"role": "user", "content": "goodbye"})
+        said = [(m["role"], m["content"]) for m in call["messages"]]
+        # The greeting first; the caller's words; the end_call tool's message last.
+        self.assertEqual(said, [("assistant", GREETING), ("user", "goodbye"),
+                                ("assistant", "Thank you for calling, goodbye.")], call["messages"])
+        seconds = [m["seconds_from_start"] for m in call["messages"]]
+        self.assertEqual(seconds, sorted(seconds), call["messages"])
         self.assertGaugesReturnToZero()
 
     def test_3_talking_over_the_greeting_stops_it(self):
@@ -422,8 +427,9 @@ class TestFunctionToolWebhook(SipServerTestCase):
         self.assertEqual(tool_message["tool_call_id"], "call_7")
         said = [e["data"]["text"] for e in call["events"] if e["type"] == "conversation.assistant"]
         self.assertIn("Your order shipped on Monday.", said)
-        self.assertEqual(call["messages"][-1],
-                         {"role": "assistant", "content": "Your order shipped on Monday."})
+        last = call["messages"][-1]
+        self.assertEqual((last["role"], last["content"]),
+                         ("assistant", "Your order shipped on Monday."))
         self.assertGaugesReturnToZero()
 
 

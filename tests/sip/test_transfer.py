@@ -10,8 +10,8 @@ import threading
 import time
 import unittest
 
-from sip_harness import (DID, SCENARIOS, SIPP, SipServerTestCase, Uac, free_udp_port, harness,
-                         rtp_range, tone_ratio, transcribe)
+from sip_harness import (DID, GREETING, SCENARIOS, SIPP, SipServerTestCase, Uac, free_udp_port,
+                         harness, rtp_range, tone_ratio, transcribe)
 
 DESK = "+31201234567"
 DESK_GREETING = "This is the billing department, how can I help?"
@@ -21,9 +21,10 @@ class TransferTestCase(SipServerTestCase):
     destination_port = None  # set by subclasses: where the transfer trunk points
 
     def place_call_and_transfer(self, destination, seconds, transfer_after=2.0, dtmf="",
-                                dtmf_delay=1.0):
+                                dtmf_delay=1.0, then=None):
         """Calls DID, asks for a transfer after `transfer_after` s, records `seconds` in all
-        (pressing `dtmf` `dtmf_delay` s after the answer)."""
+        (pressing `dtmf` `dtmf_delay` s after the answer); `then(call_id)` runs after the
+        transfer was asked for."""
         uac = Uac(self.server.sip_host, self.server.sip_port)
         result = {}
         caller = threading.Thread(target=lambda: result.setdefault(
@@ -36,6 +37,8 @@ class TransferTestCase(SipServerTestCase):
                             {"type": "transfer", "destination": destination,
                              "message": "One moment please."})
         self.assertEqual(r.status, 200, r)
+        if then:
+            then(call["id"])
         caller.join(timeout=seconds + 30)
         uac.close()
         self.assertEqual(result.get("status"), 200)
@@ -44,6 +47,15 @@ class TransferTestCase(SipServerTestCase):
                 self.server.api("GET", f"/calls/{call['id']}").body),
             what="the call to end")
         return uac, ended
+
+
+def assert_times_never_go_back(test, messages):
+    """Each message has an ISO-8601 `time` and `seconds_from_start`, neither decreasing."""
+    seconds = [m["seconds_from_start"] for m in messages]
+    times = [m["time"] for m in messages]
+    test.assertEqual(seconds, sorted(seconds), messages)
+    test.assertEqual(times, sorted(times), messages)
+    test.assertTrue(all(t.endswith("Z") and "T" in t for t in times), times)
 
 
 def use_transfer_trunk(srv, trunk_body):
@@ -165,8 +177,16 @@ class TestTransferRefused(SippPbxTestCase):
     pbx_scenario = "uas_busy.xml"
 
     def test_busy_destination_returns_the_caller_to_the_assistant(self):
+        def say_after_the_failure(call_id):
+            self.wait_for(lambda: any(e["type"] == "transfer.failed" for e in self.server.api(
+                "GET", f"/calls/{call_id}").body["events"]), what="the transfer to fail")
+            r = self.server.api("POST", f"/calls/{call_id}/control",
+                                {"type": "say", "content": "Anything else for billing?",
+                                 "end_after": False})
+            self.assertEqual(r.status, 200, r)
+
         uac, call = self.place_call_and_transfer(f"sip:agent@127.0.0.1:{self.pbx_port}",
-                                                 seconds=9)
+                                                 seconds=14, then=say_after_the_failure)
         transfer = call["transfer"]
         self.assertEqual(transfer["status"], "failed", call["events"])
         self.assertEqual(transfer["sip_code"], 486)
@@ -174,10 +194,20 @@ class TestTransferRefused(SippPbxTestCase):
         # The call went on with the assistant (the caller hung up, not the transfer).
         self.assertEqual(call["end_reason"], "user_hangup")
         self.assertIn("transfer.failed", [e["type"] for e in call["events"]])
-        heard = transcribe(uac.pcm()[-5 * 16000:], ["sorry", "the", "transfer", "did", "not", "go",
-                                                    "through", "still", "here", "help", "billing"])
+        heard = transcribe(uac.pcm(), ["sorry", "the", "transfer", "did", "not", "go", "through",
+                                       "still", "here", "help", "billing", "anything", "else",
+                                       "for", "welcome", "acme", "support", "one", "moment",
+                                       "please"])
         self.assertTrue({"sorry", "transfer", "through", "did", "not", "still"} & set(heard.split()),
                         heard)
+        # Everything the caller heard, in order, each with a time that never goes back.
+        messages = call["messages"]
+        self.assertEqual([(m["role"], m["content"]) for m in messages], [
+            ("assistant", GREETING),
+            ("assistant", "One moment please."),
+            ("assistant", "I'm sorry, the transfer did not go through. I am still here to help you."),
+            ("assistant", "Anything else for billing?")], messages)
+        assert_times_never_go_back(self, messages)
         self.assertGaugesReturnToZero()
 
     def test_e164_destination_without_a_transfer_trunk_fails_cleanly(self):
@@ -472,4 +502,69 @@ class TestEndCallTool(SipServerTestCase):
         self.assertTrue({"goodbye", "calling", "thank"} & set(heard.split()), heard)
         r = self.server.api("POST", f"/calls/{call['id']}/test-hooks/end-call-tool", {})
         self.assertEqual(r.status, 400, r)
+        self.assertEqual([(m["role"], m["content"]) for m in ended["messages"]],
+                         [("assistant", GREETING),
+                          ("assistant", "Thank you for calling, goodbye.")], ended["messages"])
+        self.assertGaugesReturnToZero()
+
+
+class TestEndCallCommand(SipServerTestCase):
+    """POST /calls/{id}/control end-call: with a message, the caller hears it and then the BYE;
+    without one, the BYE comes at once."""
+
+    def place_call(self, seconds):
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        result = {}
+
+        def run():
+            result["status"] = uac.call(seconds)
+            result["done"] = time.monotonic()
+
+        caller = threading.Thread(target=run)
+        caller.start()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
+                                          None), what="the call")
+        return uac, caller, result, call["id"]
+
+    def ended(self, call_id):
+        return self.wait_for(lambda: (lambda c: c if c["status"] == "ended" else None)(
+            self.server.api("GET", f"/calls/{call_id}").body), what="the call to end")
+
+    def test_1_message_is_heard_then_the_call_ends(self):
+        uac, caller, result, call_id = self.place_call(20)
+        time.sleep(4)  # the greeting has played
+        asked = time.monotonic()
+        r = self.server.api("POST", f"/calls/{call_id}/control",
+                            {"type": "end-call", "message": "Thank you for calling, goodbye."})
+        self.assertEqual(r.status, 200, r)
+        caller.join(timeout=30)
+        uac.close()
+        self.assertTrue(uac.hung_up_by_far_end, "the BYE never came")
+        # The BYE waited for the words (about 2 s of speech), and did not wait for the 20 s.
+        self.assertGreater(result["done"] - asked, 1.2)
+        self.assertLess(result["done"] - asked, 12)
+        ended = self.ended(call_id)
+        self.assertEqual(ended["end_reason"], "assistant_ended")
+        heard = transcribe(uac.pcm()[-4 * 16000:], ["thank", "you", "for", "calling", "goodbye",
+                                                    "welcome", "acme", "support", "help"])
+        self.assertTrue({"goodbye", "calling", "thank"} & set(heard.split()), heard)
+        messages = ended["messages"]
+        self.assertEqual([(m["role"], m["content"]) for m in messages],
+                         [("assistant", GREETING),
+                          ("assistant", "Thank you for calling, goodbye.")], messages)
+        assert_times_never_go_back(self, messages)
+        self.assertGreaterEqual(messages[1]["seconds_from_start"], 3.5, messages)
+        self.assertGaugesReturnToZero()
+
+    def test_2_without_a_message_the_call_ends_at_once(self):
+        uac, caller, result, call_id = self.place_call(20)
+        time.sleep(1)
+        asked = time.monotonic()
+        r = self.server.api("POST", f"/calls/{call_id}/control", {"type": "end-call"})
+        self.assertEqual(r.status, 200, r)
+        caller.join(timeout=30)
+        uac.close()
+        self.assertTrue(uac.hung_up_by_far_end)
+        self.assertLess(result["done"] - asked, 1.5)
+        self.assertEqual(self.ended(call_id)["end_reason"], "assistant_ended")
         self.assertGaugesReturnToZero()

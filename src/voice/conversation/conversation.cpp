@@ -99,8 +99,8 @@ Conversation::Conversation(asio::any_io_executor strand,
 
 void Conversation::start() {
     if (!settings_.first_message.empty()) {
+        // The call speaks it and puts it in the transcript; the model sees it as its own.
         history_.push_back({Role::kAssistant, settings_.first_message, {}, {}});
-        add_transcript("assistant", settings_.first_message);
         ++playing_;  // the call is playing it; on_playout_done tells when it is over
     }
     arm_silence();
@@ -152,13 +152,17 @@ void Conversation::transcribe(const TurnEvent& event) {
     if (!providers_.stt || !event.utterance.audio) return;
     if (transcription_) transcription_->cancel();  // a newer turn supersedes an unfinished one
     const std::uint64_t turn = event.turn;
+    // The turn ends now; the caller began speaking that many 20 ms frames ago.
+    constexpr auto kFrame = std::chrono::milliseconds(20);
+    const auto frames = std::max<std::int64_t>(0, event.frame - event.utterance.speech_start_frame);
+    const SteadyTime started = std::chrono::steady_clock::now() - frames * kFrame;
     auto weak = weak_from_this();
     transcription_ = providers_.stt->transcribe(
         {event.utterance.audio, settings_.language},
-        [weak, strand = strand_, turn](Result<std::string> text) {
+        [weak, strand = strand_, turn, started](Result<std::string> text) {
             auto self = weak.lock();
             if (!self) return;
-            asio::post(strand, [self, turn, text = std::move(text)]() mutable {
+            asio::post(strand, [self, turn, started, text = std::move(text)]() mutable {
                 if (self->stopped_) return;
                 self->transcription_.reset();
                 if (!text) {
@@ -167,15 +171,15 @@ void Conversation::transcribe(const TurnEvent& event) {
                         json::serialize(json::object{{"error", text.error().message}}));
                     self->actions_.report_words(turn, 0);
                     // Never silent: the caller learns that they were not understood.
-                    self->speak_sentence("Sorry, I could not hear that. Could you say it again?");
+                    self->speak_aside("Sorry, I could not hear that. Could you say it again?");
                     return;
                 }
-                self->on_user_text(turn, std::move(*text));
+                self->on_user_text(turn, std::move(*text), started);
             });
         });
 }
 
-void Conversation::on_user_text(std::uint64_t turn, std::string text) {
+void Conversation::on_user_text(std::uint64_t turn, std::string text, SteadyTime started) {
     text = trimmed(text);
     actions_.report_words(turn, word_count(text));
     if (text.empty()) {
@@ -184,7 +188,7 @@ void Conversation::on_user_text(std::uint64_t turn, std::string text) {
         return;
     }
     history_.push_back({Role::kUser, text, {}, {}});
-    add_transcript("user", text);
+    actions_.transcript_entry(Role::kUser, text, started);
     actions_.record_event("conversation.user", json::serialize(json::object{{"text", text}}));
     if (settings_.voicemail_detection && !std::exchange(voicemail_checked_, true) &&
         sounds_like_voicemail(text)) {
@@ -199,7 +203,7 @@ void Conversation::on_user_text(std::uint64_t turn, std::string text) {
 
 void Conversation::on_dtmf(char digit) {
     if (stopped_) return;
-    on_user_text(0, std::string(1, digit));
+    on_user_text(0, std::string(1, digit), std::chrono::steady_clock::now());
 }
 
 // --- answering ---------------------------------------------------------------------------------
@@ -210,6 +214,7 @@ void Conversation::respond() {
     const std::uint64_t generation = ++generation_;
     sentence_.clear();
     reply_text_.clear();
+    reply_started_.reset();
     reply_tools_.clear();
     if (silence_timer_) silence_timer_->cancel();
     ChatRequest request{history_, settings_.tools.definitions()};
@@ -245,26 +250,36 @@ void Conversation::on_reply_text(std::uint64_t generation, std::string_view delt
     reply_text_ += delta;
     sentence_ += delta;
     // Speech starts with the first complete sentence, not with the whole reply.
-    for (auto& sentence : take_sentences(sentence_, false)) speak_sentence(sentence);
+    for (auto& sentence : take_sentences(sentence_, false)) {
+        if (!reply_started_) reply_started_ = std::chrono::steady_clock::now();
+        speak_sentence(sentence);
+    }
 }
 
 void Conversation::on_reply_done(std::uint64_t generation, Result<FinishReason> result) {
     if (stopped_ || generation != generation_) return;
     reply_.reset();
-    for (auto& sentence : take_sentences(sentence_, true)) speak_sentence(sentence);
-    if (!result) {
-        actions_.record_event("conversation.llm_error",
-                              json::serialize(json::object{{"error", result.error().message}}));
-        // Never silent: the caller hears that something went wrong and may try again.
-        if (reply_text_.empty()) speak_sentence("Sorry, I had a problem answering. Could you say that again?");
+    for (auto& sentence : take_sentences(sentence_, true)) {
+        if (!reply_started_) reply_started_ = std::chrono::steady_clock::now();
+        speak_sentence(sentence);
     }
     const auto text = trimmed(reply_text_);
     if (!text.empty() || !reply_tools_.empty()) {
         history_.push_back({Role::kAssistant, text, reply_tools_, {}});
-        if (!text.empty()) add_transcript("assistant", text);
+        if (!text.empty()) {
+            actions_.transcript_entry(Role::kAssistant, text,
+                                      reply_started_.value_or(std::chrono::steady_clock::now()));
+        }
         actions_.record_event("conversation.assistant",
                               json::serialize(json::object{{"text", text},
                                                            {"tool_calls", reply_tools_.size()}}));
+    }
+    if (!result) {
+        actions_.record_event("conversation.llm_error",
+                              json::serialize(json::object{{"error", result.error().message}}));
+        // Never silent: the caller hears that something went wrong and may try again. The
+        // model did not say it: the transcript has it, the history does not.
+        if (text.empty()) speak_aside("Sorry, I had a problem answering. Could you say that again?");
     }
     if (!reply_tools_.empty()) run_tool_calls(std::exchange(reply_tools_, {}));
     if (idle()) arm_silence();
@@ -296,10 +311,10 @@ void Conversation::speak_sentence(const std::string& sentence) {
 
 void Conversation::play_ready_segments() {
     while (!segments_.empty() && (segments_.front().audio || segments_.front().failed)) {
-        auto segment = std::move(segments_.front());
+        PcmPtr audio = segments_.front().audio.value_or(nullptr);
         segments_.pop_front();
-        if (!segment.audio) continue;  // its synthesis failed: the next sentence goes on
-        actions_.play(*segment.audio);
+        if (!audio) continue;  // its synthesis failed: the next sentence goes on
+        actions_.play(std::move(audio));
         ++playing_;
     }
     if (idle() && after_speech_) std::exchange(after_speech_, nullptr)();
@@ -327,13 +342,15 @@ void Conversation::interrupt() {
         const auto text = trimmed(reply_text_);
         if (!text.empty()) {
             history_.push_back({Role::kAssistant, text + " ...", {}, {}});
-            add_transcript("assistant", text + " ...");
+            actions_.transcript_entry(Role::kAssistant, text + " ...",
+                                      reply_started_.value_or(std::chrono::steady_clock::now()));
         }
     }
     segments_.clear();  // sentences still in synthesis are dropped when they come back
     playing_ = 0;
     sentence_.clear();
     reply_text_.clear();
+    reply_started_.reset();
     // An action the assistant already decided (a transfer, the end of the call) still happens.
     if (after_speech_) std::exchange(after_speech_, nullptr)();
 }
@@ -403,8 +420,9 @@ void Conversation::run_tool_calls(std::vector<ToolCall> calls) {
 
 void Conversation::say(const std::string& text) {
     if (stopped_ || text.empty()) return;
+    // Said for the assistant (a `say` command, a silence prompt): the model sees it as its own.
     history_.push_back({Role::kAssistant, text, {}, {}});
-    add_transcript("assistant", text);
+    actions_.transcript_entry(Role::kAssistant, text, std::chrono::steady_clock::now());
     std::string rest = text;
     for (auto& sentence : take_sentences(rest, true)) speak_sentence(sentence);
 }
@@ -416,9 +434,9 @@ void Conversation::inject_context(const std::string& text, bool respond_now) {
     if (respond_now) respond();
 }
 
-void Conversation::add_transcript(std::string_view role, const std::string& content) {
-    transcript_.push_back(json::object{{"role", role}, {"content", content}});
-    actions_.transcript_changed(transcript_);
+void Conversation::speak_aside(const std::string& text) {
+    actions_.transcript_entry(Role::kAssistant, text, std::chrono::steady_clock::now());
+    speak_sentence(text);
 }
 
 // --- silence -----------------------------------------------------------------------------------

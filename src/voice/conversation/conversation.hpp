@@ -75,8 +75,13 @@ public:
     virtual void record_event(std::string type, std::string data_json) = 0;
     // How many words turn `turn` held (the turn detector's false-interruption check).
     virtual void report_words(std::uint64_t turn, std::size_t words) = 0;
-    // The transcript ([{role, content}]) changed: the call stores it.
-    virtual void transcript_changed(const boost::json::array& messages) = 0;
+    // Words for the call's transcript (its `messages`), begun at `started`: `kAssistant` what
+    // the conversation had spoken to the caller (replies, `say`, silence prompts, apologies),
+    // `kUser` what the caller said. Not the model's history: apologies are here only. What the
+    // call speaks itself (the first message, transfer and end-call messages) it records itself.
+    virtual void transcript_entry(Role role,
+                                  const std::string& content,
+                                  std::chrono::steady_clock::time_point started) = 0;
 };
 
 struct ConversationProviders {
@@ -104,8 +109,6 @@ public:
     void inject_context(const std::string& text, bool respond);
     void stop();
 
-    const boost::json::array& transcript() const { return transcript_; }
-
 private:
     struct Segment {
         std::uint64_t id = 0;
@@ -113,8 +116,10 @@ private:
         bool failed = false;
     };
 
+    using SteadyTime = std::chrono::steady_clock::time_point;
+
     void transcribe(const TurnEvent& event);
-    void on_user_text(std::uint64_t turn, std::string text);
+    void on_user_text(std::uint64_t turn, std::string text, SteadyTime started);
     void respond();
     void on_reply_text(std::uint64_t generation, std::string_view delta);
     void on_reply_done(std::uint64_t generation, Result<FinishReason> result);
@@ -123,7 +128,8 @@ private:
     void run_tool_calls(std::vector<ToolCall> calls);
     void after_speech(std::function<void()> action);
     void interrupt();
-    void add_transcript(std::string_view role, const std::string& content);
+    // Words the caller hears that the model did not say (an apology): the transcript only.
+    void speak_aside(const std::string& text);
     void arm_silence();
     void on_silence();
     bool idle() const;
@@ -134,13 +140,13 @@ private:
     ConversationActions& actions_;
     bool stopped_ = false;
 
-    std::vector<ChatMessage> history_;  // what the model sees
-    boost::json::array transcript_;     // what the call record shows
+    std::vector<ChatMessage> history_;  // what the model sees (the call keeps the transcript)
     std::shared_ptr<ReplyStream> reply_;
     std::shared_ptr<PendingTranscription> transcription_;
     std::uint64_t generation_ = 0;  // bumps on every reply and every interruption
     std::string sentence_;          // text of the reply not spoken yet
     std::string reply_text_;        // the whole reply so far
+    std::optional<SteadyTime> reply_started_;  // its first sentence went to synthesis
     std::vector<ToolCall> reply_tools_;
     std::deque<Segment> segments_;  // sentences in synthesis or waiting their turn to play
     std::uint64_t next_segment_ = 0;

@@ -9,6 +9,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace tl::voice {
 namespace {
 
@@ -56,7 +58,7 @@ public:
     std::optional<std::size_t> transferred_to;
     std::optional<std::string> ended_with;
     int stops = 0;
-    json::array transcript;
+    std::vector<std::pair<Role, std::string>> transcript;
     std::function<void()> on_play;
 
     void synthesize(std::string text, std::function<void(Result<PcmPtr>)> done) override {
@@ -79,7 +81,11 @@ public:
     }
     void record_event(std::string type, std::string) override { events.push_back(type); }
     void report_words(std::uint64_t, std::size_t) override {}
-    void transcript_changed(const json::array& messages) override { transcript = messages; }
+    void transcript_entry(Role role,
+                          const std::string& content,
+                          std::chrono::steady_clock::time_point) override {
+        transcript.emplace_back(role, content);
+    }
 };
 
 class ConversationTest : public ::testing::Test {
@@ -139,10 +145,11 @@ TEST_F(ConversationTest, AskingForSalesSpeaksTheReplyThenTransfersAfterItPlayed)
     conversation_->on_playout_done();
     ASSERT_TRUE(actions_.transferred_to);
     EXPECT_EQ(*actions_.transferred_to, 1u);
-    ASSERT_EQ(actions_.transcript.size(), 3u);  // welcome, user, reply
-    EXPECT_EQ(actions_.transcript[1].at("role").as_string(), "user");
-    EXPECT_EQ(actions_.transcript[1].at("content").as_string(), "I want to talk to sales please");
-    EXPECT_EQ(actions_.transcript[2].at("content").as_string(), "Connecting you to sales.");
+    // The welcome is the call's to record (it speaks it); the conversation reports the rest.
+    EXPECT_EQ(actions_.transcript,
+              (std::vector<std::pair<Role, std::string>>{
+                  {Role::kUser, "I want to talk to sales please"},
+                  {Role::kAssistant, "Connecting you to sales."}}));
 }
 
 TEST_F(ConversationTest, GoodbyeEndsTheCallWithTheEndCallMessage) {
@@ -174,6 +181,60 @@ TEST_F(ConversationTest, StoppedConversationTakesNoAction) {
     caller_says("sales");
     EXPECT_TRUE(actions_.spoken.empty());
     EXPECT_FALSE(actions_.transferred_to);
+}
+
+// A model that fails every reply, and records what it was sent.
+class FailingModel : public LanguageModel {
+public:
+    explicit FailingModel(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+    std::vector<ChatRequest> requests;
+    std::shared_ptr<ReplyStream> reply(ChatRequest request, ReplyHandler handler) override {
+        requests.push_back(std::move(request));
+        asio::post(ex_, [handler = std::move(handler)] {
+            handler.on_done(make_error(Errc::kUnavailable, "provider down"));
+        });
+        return nullptr;
+    }
+    std::string name() const override { return "failing"; }
+
+private:
+    asio::any_io_executor ex_;
+};
+
+TEST(ConversationRecord, TheLlmErrorApologyIsInTheTranscriptNotInTheModelsHistory) {
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    auto ears = std::make_shared<ScriptedEars>(strand);
+    auto model = std::make_shared<FailingModel>(strand);
+    RecordingActions actions;
+    ConversationSettings settings;
+    settings.first_message = "Welcome.";
+    auto conversation = std::make_shared<Conversation>(
+        strand, std::move(settings), ConversationProviders{ears, model}, actions);
+    conversation->start();
+    conversation->on_playout_done();
+    for (const char* words : {"hello", "hello again"}) {
+        ears->next = words;
+        TurnEvent end;
+        end.kind = TurnEventKind::kEndOfTurn;
+        end.turn = 1;
+        end.utterance.audio = std::make_shared<const media::Pcm>(1600, 0);
+        conversation->on_turn(end);
+        io.restart();
+        io.run();
+    }
+    const std::string apology = "Sorry, I had a problem answering. Could you say that again?";
+    EXPECT_EQ(actions.transcript,
+              (std::vector<std::pair<Role, std::string>>{{Role::kUser, "hello"},
+                                                          {Role::kAssistant, apology},
+                                                          {Role::kUser, "hello again"},
+                                                          {Role::kAssistant, apology}}));
+    EXPECT_EQ(std::count(actions.spoken.begin(), actions.spoken.end(), apology), 2);
+    ASSERT_EQ(model->requests.size(), 2u);
+    std::vector<std::string> seen;
+    for (const auto& m : model->requests[1].messages) seen.push_back(m.content);
+    EXPECT_EQ(seen, (std::vector<std::string>{"Welcome.", "hello", "hello again"}))
+        << "the model must not be told it said the apology";
 }
 
 }  // namespace
