@@ -369,6 +369,17 @@ Result<json::object> merge_assistant_document(const json::object& body,
             doc["llm_config"] = std::move(*validated);
         }
     }
+    // Voicemail detection listens to the callee's first words inside the conversation, which
+    // only an assistant with llm_config has: refused, rather than accepted and never done.
+    const auto* voicemail = doc.if_contains("voicemail_detection");
+    const auto* llm_doc = doc.if_contains("llm_config");
+    if (voicemail && voicemail->is_bool() && voicemail->as_bool() &&
+        (llm_doc == nullptr || !llm_doc->is_object())) {
+        return invalid("voicemail_detection",
+                       "needs llm_config: the callee's first words are checked by the "
+                       "conversation, which an assistant without llm_config does not run (add "
+                       "llm_config, e.g. provider scripted, or set voicemail_detection to false)");
+    }
     return doc;
 }
 

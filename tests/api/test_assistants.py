@@ -109,6 +109,24 @@ class TestAssistantCrud(AssistantTestCase):
         self.assertEqual(self.assertAssistantResponse(
             self.api("GET", f"/assistants/{a['id']}"), 200), a)
 
+    def test_voicemail_detection_needs_llm_config(self):
+        # It runs in the conversation: without llm_config it would be accepted and never done.
+        r = self.api("POST", "/assistants", {"name": "VM", "voicemail_detection": True})
+        self.assertStatus(r, 400)
+        self.assertEqual((r.body["code"], r.body["field"]), ("invalid_request", "voicemail_detection"))
+        self.assertIn("llm_config", r.body["message"])
+        scripted = {"provider": "scripted", "rules": [{"when": ["hello"], "reply": "Hi"}]}
+        a = self.assertAssistantResponse(self.api("POST", "/assistants", {
+            "name": "VM", "voicemail_detection": True, "llm_config": scripted}), 201)
+        # Taking llm_config away later is refused the same way, and changes nothing.
+        r = self.api("PATCH", f"/assistants/{a['id']}", {"llm_config": None})
+        self.assertStatus(r, 400)
+        self.assertEqual(r.body["field"], "voicemail_detection")
+        self.assertEqual(self.api("GET", f"/assistants/{a['id']}").body["assistant"]["llm_config"]
+                         ["provider"], "scripted")
+        self.assertAssistantResponse(self.api("PATCH", f"/assistants/{a['id']}", {
+            "llm_config": None, "voicemail_detection": False}), 200)
+
     def test_transfer_and_end_call_tools_from_the_seed_guide(self):
         body = {
             "name": "Support Assistant",
