@@ -33,6 +33,21 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+def wait_until_bound(port, timeout=10):
+    """Waits until a peer started in the background (sipp) holds `port`, UDP or TCP (-t t1):
+    a request sent earlier would meet ICMP unreachable or a reset."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    return  # taken: the peer is there
+        time.sleep(0.05)
+    raise AssertionError(f"nothing bound port {port}")
+
+
 _held_ranges = []  # open lock files: a range stays ours while this test process lives
 
 

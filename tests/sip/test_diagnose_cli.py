@@ -10,15 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from sip_harness import SipServerTestCase
-
-
-def closed_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from sip_harness import SipServerTestCase, free_udp_port
 
 
 class TestDiagnoseCli(SipServerTestCase):
@@ -64,7 +56,7 @@ class TestDiagnoseCli(SipServerTestCase):
             "name": "ourselves", "host": "127.0.0.1", "port": self.server.sip_port,
             "auth_type": "ip"}).body["trunk"]["id"]
         bad = self.server.api("POST", "/sip-trunks", {
-            "name": "nobody", "host": "127.0.0.1", "port": closed_udp_port(),
+            "name": "nobody", "host": "127.0.0.1", "port": free_udp_port(),
             "transport": "tcp", "auth_type": "ip"}).body["trunk"]["id"]
         ok = self.server.cli("trunk", "test", good, "--data-dir", self.server.data_dir,
                              check=False)

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from sip_harness import DID, SipServerTestCase
+from sip_harness import DID, SipServerTestCase, free_udp_port
 
 
 class OptionsResponder:
@@ -50,14 +50,6 @@ class OptionsResponder:
         self.sock.close()
 
 
-def closed_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class TestTrunkKeepAlive(SipServerTestCase):
 
     def setUp(self):
@@ -83,7 +75,7 @@ class TestTrunkKeepAlive(SipServerTestCase):
 
     def test_answering_trunk_is_reachable_and_a_closed_port_is_not(self):
         up = self.trunk(self.responder.port)
-        down = self.trunk(closed_udp_port())
+        down = self.trunk(free_udp_port())
         # Trunks are re-read every 10 s; the first OPTIONS follows.
         self.wait_for(lambda: self.status(up)["status"] == "reachable", timeout=25,
                       what="the answering trunk reachable")

@@ -12,27 +12,11 @@ import tempfile
 import time
 import unittest
 
-from sip_harness import SCENARIOS, SIPP, SipServerTestCase, free_udp_port
+from sip_harness import SCENARIOS, SIPP, SipServerTestCase, free_udp_port, wait_until_bound
 from test_conversation import speech
 
 CALLEE = "+31612345678"
 CALLER_ID = "+31850835037"
-
-
-def wait_until_bound(port, timeout=10):
-    """Waits for sipp to listen on `port`, UDP or TCP (-t t1) (a call placed earlier gets ICMP
-    unreachable: 503)."""
-    import socket
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            with socket.socket(socket.AF_INET, kind) as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    return  # taken: sipp is there
-        time.sleep(0.05)
-    raise AssertionError(f"sipp did not bind port {port}")
 
 
 def ulaw_file(directory, name, pcm):

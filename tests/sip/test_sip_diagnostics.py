@@ -17,7 +17,7 @@ import uuid
 
 from raw_sip import RawDialog, header, status_of
 from sip_harness import (DID, SCENARIOS, SIPP, DigestTrunkTestCase, SipServerTestCase,
-                         free_udp_port)
+                         free_udp_port, wait_until_bound)
 from test_digest_replay import challenge_param, md5
 
 DESTINATION = "+31201234567"
@@ -27,19 +27,6 @@ TRANSFER_TIMEOUT = 3  # --transfer-timeout of these servers, seconds
 TSHARK = shutil.which("tshark")
 # A digest response value that escaped redaction: 32 hex digits right after response=.
 DIGEST_RESPONSE_RE = re.compile(r'response\s*=\s*\\?"?[0-9a-fA-F]{32}')
-
-
-def wait_until_bound(port, timeout=10):
-    """Waits until something (sipp) holds UDP `port`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"sipp did not bind port {port}")
 
 
 def parse_ladder(text):

@@ -12,24 +12,11 @@ import threading
 import time
 import unittest
 
-from sip_harness import SCENARIOS, SIPP, SipServerTestCase, free_udp_port
+from sip_harness import SCENARIOS, SIPP, SipServerTestCase, free_udp_port, wait_until_bound
 
 USERNAME = "trunkline-out"  # what uas_options_digest.xml expects
 PASSWORD = "Carrier-Secret-1"
 STEP_TIMEOUT = 5  # the doctor's per-step timeout, seconds
-
-
-def wait_until_bound(port, timeout=10):
-    """Waits until something (sipp) holds UDP `port`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"sipp did not bind port {port}")
 
 
 def free_tcp_port():
