@@ -1,5 +1,6 @@
 #include "api/assistant_document.hpp"
 
+#include "voice/conversation/fallback.hpp"
 #include "voice/providers/openai_settings.hpp"
 #include "voice/providers/scripted_llm.hpp"
 
@@ -274,7 +275,7 @@ Result<json::object> merge_assistant_document(const json::object& body,
                           "silence_timeout_seconds", "voicemail_detection", "voicemail_message",
                           "gdpr_mode", "webhook_url", "webhook_secret", "has_webhook_secret",
                           "webhook_events", "analysis_plan", "stt_config", "llm_config",
-                          "tts_config", "speech_config", "metadata"});
+                          "tts_config", "speech_config", "metadata", "fallback"});
         !st) {
         return st.error();
     }
@@ -369,6 +370,11 @@ Result<json::object> merge_assistant_document(const json::object& body,
             doc["llm_config"] = std::move(*validated);
         }
     }
+    // The fallback names a transfer destination of the merged document's tools: checked after
+    // the merge, so a PATCH that removes the destination it names is refused too.
+    if (const auto* f = doc.if_contains("fallback"); f && !f->is_null()) {
+        if (auto fallback = voice::resolve_fallback(doc); !fallback) return fallback.error();
+    }
     // Voicemail detection listens to the callee's first words inside the conversation, which
     // only an assistant with llm_config has: refused, rather than accepted and never done.
     const auto* voicemail = doc.if_contains("voicemail_detection");
@@ -436,6 +442,7 @@ json::object assistant_view(const json::object& document) {
         {"tts_config", nullptr},
         {"speech_config", nullptr},
         {"metadata", nullptr},
+        {"fallback", nullptr},
     };
     for (const auto& [key, value] : defaults) {
         if (!o.contains(key)) o[key] = value;

@@ -84,5 +84,51 @@ TEST(AssistantDocument, RejectsWithTheFieldPath) {
     }
 }
 
+TEST(AssistantDocument, FallbackIsCheckedAgainstTheMergedTools) {
+    const auto box = test_box();
+    const auto body = json::parse(R"({"name": "Support",
+        "fallback": {"action": "transfer", "destination": "front desk"},
+        "llm_config": {"tools": [{"type": "transfer_call", "destinations": [
+            {"type": "sip", "sip_uri": "sip:desk@pbx.example.com",
+             "description": "Front desk"}]}]}})")
+                          .as_object();
+    auto doc = merge_assistant_document(body, {}, true, box);
+    ASSERT_TRUE(doc) << doc.error().message;
+    EXPECT_EQ(assistant_view(*doc).at("fallback").at("destination"), "front desk");
+    EXPECT_EQ(assistant_view(json::object{{"name", "x"}}).at("fallback"), nullptr);
+
+    // Removing the destination the fallback names is refused, naming the fallback.
+    const auto patch = json::parse(R"({"llm_config": {"tools": []}})").as_object();
+    auto removed = merge_assistant_document(patch, *doc, false, box);
+    ASSERT_FALSE(removed);
+    EXPECT_EQ(removed.error().field, "fallback.destination");
+
+    struct Case {
+        const char* body;
+        const char* field;
+    };
+    const Case cases[] = {
+        {R"({"name": "a", "fallback": []})", "fallback"},
+        {R"({"name": "a", "fallback": {"action": "wait"}})", "fallback.action"},
+        {R"({"name": "a", "fallback": {"action": "transfer"}})", "fallback.destination"},
+        {R"({"name": "a", "fallback": {"action": "transfer", "destination": 0}})",
+         "fallback.destination"},
+        {R"({"name": "a", "fallback": {"action": "end_call", "message": 1}})", "fallback.message"},
+    };
+    for (const auto& c : cases) {
+        auto r = merge_assistant_document(json::parse(c.body).as_object(), {}, true, box);
+        ASSERT_FALSE(r) << c.body;
+        EXPECT_EQ(r.error().code, Errc::kInvalidRequest) << c.body;
+        EXPECT_EQ(r.error().field, c.field) << c.body;
+    }
+    for (const char* ok : {R"({"name": "a", "fallback": {"action": "end_call"}})",
+                           R"({"name": "a", "fallback": {"action": "transfer",
+                                                         "destination": "+31201234567"}})",
+                           R"({"name": "a", "fallback": null})"}) {
+        auto r = merge_assistant_document(json::parse(ok).as_object(), {}, true, box);
+        EXPECT_TRUE(r) << ok << ": " << r.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace tl::api

@@ -140,6 +140,10 @@ private:
     void stop_playing() override;
     void transfer(const voice::ConfiguredTool& tool, std::size_t destination) override;
     void end_call(const std::string& message, const std::string& end_reason) override;
+    void fall_back(const std::string& provider, const std::string& error) override;
+    // A fallback's transfer did not connect, or there was nothing to transfer to: the goodbye,
+    // then the end (assistant_error).
+    void end_after_failure();
     void call_function(const voice::ConfiguredTool& tool,
                        const voice::ToolCall& call,
                        std::function<void(Result<std::string>)> done) override;
@@ -221,6 +225,8 @@ private:
     std::optional<int> max_duration_seconds_;  // from the assistant, or assistant-request
     media::LocalMedia local_media_;
     std::optional<std::string> hang_up_after_playout_;  // the end reason, once playout ends
+    // A provider failed and the assistant's fallback runs: "llm: <why>" (docs/conversation.md).
+    std::optional<std::string> fallback_error_;
     bool ringing_sent_ = false;
     // Late offer (RFC 3261 §13.2.1, INVITE without SDP): our offer went in the 200 and the
     // answer comes in the ACK. Also set while a 200 to an offer-less re-INVITE awaits its ACK.

@@ -7,6 +7,8 @@
 #include "call/call_manager.hpp"
 #include "common/clock.hpp"
 #include "net/http_client.hpp"
+#include "voice/conversation/fallback.hpp"
+#include "webhook/payloads.hpp"
 #include "webhook/sync_request.hpp"
 
 #include <boost/asio/post.hpp>
@@ -99,6 +101,65 @@ void Call::end_call(const std::string& message, const std::string& end_reason) {
     if (state_ != State::kInProgress && state_ != State::kAnswered) return;
     record_event("tool.end_call", json::serialize(json::object{{"end_reason", end_reason}}));
     speak(message, true, {}, end_reason);
+}
+
+// A provider failed mid-call and the caller has heard the apology: a person takes over (the
+// transfer_call path), or the assistant says goodbye and the call ends with assistant_error.
+// Either way the failure reaches the operator (a warn line with the call's ids), the call's
+// timeline (conversation.fallback) and the customer (a status-update carrying `error`).
+void Call::fall_back(const std::string& provider, const std::string& error) {
+    if (fallback_error_ || (state_ != State::kInProgress && state_ != State::kAnswered)) return;
+    fallback_error_ = provider + ": " + error;
+    boost::system::error_code ec;
+    const auto doc = json::parse(route_->assistant.config_json, ec);
+    auto fallback = !ec && doc.is_object()
+                        ? voice::resolve_fallback(doc.as_object())
+                        : Result<voice::Fallback>(
+                              make_error(Errc::kInternal, "the assistant is not an object"));
+    if (!fallback) {
+        // Stored before the field was validated, or overridden by assistant-request: goodbye.
+        fallback = voice::Fallback{voice::Fallback::Action::kEndCall, std::nullopt, {},
+                                   std::string(voice::kDefaultFallbackMessage)};
+    }
+    const bool transfer = fallback->action == voice::Fallback::Action::kTransfer;
+    std::string destination = fallback->direct;
+    if (fallback->destination) {
+        for (const char* key : {"number", "sip_uri"}) {
+            const auto* v = fallback->destination->if_contains(key);
+            if (v && v->is_string()) destination = std::string(v->as_string());
+        }
+    }
+    json::object data{{"action", transfer ? "transfer" : "end_call"},
+                      {"provider", provider},
+                      {"error", error}};
+    if (transfer) data["destination"] = destination;
+    record_event("conversation.fallback", json::serialize(data));
+    log::with_fields(log_fields("assistant_error"), spdlog::level::warn,
+                     "the {} failed ({}): {}", provider, log::clip(error, 256),
+                     transfer ? "transferring to " + destination : std::string("ending the call"));
+    stop_conversation();
+    if (record_) {
+        // An in-progress status-update with the error: the customer learns of it now, not only
+        // from the end-of-call-report.
+        record_->error = *fallback_error_;
+        record_->updated_at = now_iso8601();
+        save_with_events({webhook::kStatusUpdate});
+        // A transfer that connects is a call that ended well; one that fails puts it back.
+        if (transfer) record_->error.reset();
+    }
+    if (!transfer) {
+        if (rtp_) rtp_->flush();
+        speak(fallback->message, true, {}, "assistant_error");
+        return;
+    }
+    if (fallback->destination) return transfer_to(*fallback->destination);
+    begin_transfer(fallback->direct, {}, {}, {});
+}
+
+void Call::end_after_failure() {
+    if (record_ && fallback_error_) record_->error = *fallback_error_;
+    if (rtp_) rtp_->flush();
+    speak(std::string(voice::kDefaultFallbackMessage), true, {}, "assistant_error");
 }
 
 void Call::report_words(std::uint64_t turn, std::size_t words) {

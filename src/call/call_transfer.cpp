@@ -419,6 +419,8 @@ void Call::transfer_failed(FailureReason failure) {
                      leg_call_id && leg_call_id->is_string()
                          ? fmt::format(" [leg Call-ID {}]", leg_call_id->as_string().c_str())
                          : std::string());
+    // The transfer was the fallback for a failed provider: nobody is left to talk to.
+    if (fallback_error_) return end_after_failure();
     // Never silent: the caller is back with the assistant and told so.
     if (rtp_) rtp_->flush();
     speak("I'm sorry, the transfer did not go through. I am still here to help you.", false);

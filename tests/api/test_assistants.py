@@ -127,6 +127,55 @@ class TestAssistantCrud(AssistantTestCase):
         self.assertAssistantResponse(self.api("PATCH", f"/assistants/{a['id']}", {
             "llm_config": None, "voicemail_detection": False}), 200)
 
+    def test_fallback_is_validated_against_the_transfer_destinations(self):
+        # What a provider failure mid-call leads to (docs/conversation.md): absent is null.
+        a = self.assertAssistantResponse(self.api("POST", "/assistants", {"name": "F"}), 201)
+        self.assertIsNone(a["fallback"])
+        tools = {"tools": [{"type": "transfer_call", "destinations": [
+            {"type": "number", "number": "+31201234567", "description": "Reception"}]}]}
+        for fallback in ({"action": "transfer", "destination": 0},
+                         {"action": "transfer", "destination": "reception"},
+                         {"action": "transfer", "destination": "+31209999999"},
+                         {"action": "transfer", "destination": "sip:desk@pbx.example.com"},
+                         {"action": "transfer"},
+                         {"action": "end_call", "message": "Please call back later."},
+                         {"action": "end_call"}):
+            with self.subTest(fallback=fallback):
+                a = self.assertAssistantResponse(self.api("POST", "/assistants", {
+                    "name": "F", "llm_config": tools, "fallback": fallback}), 201)
+                self.assertEqual(a["fallback"], fallback)
+        for fallback, field in ((["transfer"], "fallback"),
+                                ({"action": "wait"}, "fallback.action"),
+                                ({"destination": 0}, "fallback.action"),
+                                ({"action": "transfer", "destination": 1}, "fallback.destination"),
+                                ({"action": "transfer", "destination": "sales"},
+                                 "fallback.destination"),
+                                ({"action": "transfer", "destination": 1.5},
+                                 "fallback.destination"),
+                                ({"action": "transfer", "message": "hi"}, "fallback.message"),
+                                ({"action": "end_call", "destination": 0}, "fallback.destination"),
+                                ({"action": "end_call", "message": 7}, "fallback.message"),
+                                ({"action": "end_call", "colour": "red"}, "fallback.colour")):
+            with self.subTest(fallback=fallback):
+                self.assertError(self.api("POST", "/assistants", {
+                    "name": "F", "llm_config": tools, "fallback": fallback}), 400,
+                    "invalid_request", field=field)
+        # Without transfer destinations a transfer fallback needs one of its own.
+        self.assertError(self.api("POST", "/assistants", {
+            "name": "F", "fallback": {"action": "transfer"}}), 400, "invalid_request",
+            field="fallback.destination")
+        # Taking away the destination a fallback names is refused, and changes nothing.
+        a = self.assertAssistantResponse(self.api("POST", "/assistants", {
+            "name": "F", "llm_config": tools,
+            "fallback": {"action": "transfer", "destination": "Reception"}}), 201)
+        self.assertError(self.api("PATCH", f"/assistants/{a['id']}", {"llm_config": None}), 400,
+                         "invalid_request", field="fallback.destination")
+        self.assertEqual(self.api("GET", f"/assistants/{a['id']}").body["assistant"]["fallback"],
+                         {"action": "transfer", "destination": "Reception"})
+        a = self.assertAssistantResponse(self.api("PATCH", f"/assistants/{a['id']}", {
+            "llm_config": None, "fallback": None}), 200)
+        self.assertIsNone(a["fallback"])
+
     def test_transfer_and_end_call_tools_from_the_seed_guide(self):
         body = {
             "name": "Support Assistant",

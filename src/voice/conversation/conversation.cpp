@@ -122,7 +122,7 @@ bool Conversation::idle() const {
 // --- listening ---------------------------------------------------------------------------------
 
 void Conversation::on_turn(const TurnEvent& event) {
-    if (stopped_) return;
+    if (stopped_ || failed_) return;
     switch (event.kind) {
         case TurnEventKind::kSpeechStarted:
             caller_speaking_ = true;
@@ -163,15 +163,18 @@ void Conversation::transcribe(const TurnEvent& event) {
             auto self = weak.lock();
             if (!self) return;
             asio::post(strand, [self, turn, started, text = std::move(text)]() mutable {
-                if (self->stopped_) return;
+                if (self->stopped_ || self->failed_) return;
                 self->transcription_.reset();
                 if (!text) {
                     self->actions_.record_event(
                         "conversation.stt_error",
                         json::serialize(json::object{{"error", text.error().message}}));
                     self->actions_.report_words(turn, 0);
-                    // Never silent: the caller learns that they were not understood.
-                    self->speak_aside("Sorry, I could not hear that. Could you say it again?");
+                    // Never silent: the caller learns that they were not understood, then the
+                    // assistant's fallback takes over (a recogniser that failed once, with no
+                    // key or no host, fails again: asking again would leave them stuck).
+                    self->fail("stt", text.error().message,
+                               "Sorry, I could not hear that.");
                     return;
                 }
                 self->on_user_text(turn, std::move(*text), started);
@@ -209,7 +212,7 @@ void Conversation::on_dtmf(char digit) {
 // --- answering ---------------------------------------------------------------------------------
 
 void Conversation::respond() {
-    if (stopped_ || !providers_.llm) return;
+    if (stopped_ || failed_ || !providers_.llm) return;
     if (reply_) reply_->cancel();
     const std::uint64_t generation = ++generation_;
     sentence_.clear();
@@ -277,9 +280,14 @@ void Conversation::on_reply_done(std::uint64_t generation, Result<FinishReason> 
     if (!result) {
         actions_.record_event("conversation.llm_error",
                               json::serialize(json::object{{"error", result.error().message}}));
-        // Never silent: the caller hears that something went wrong and may try again. The
-        // model did not say it: the transcript has it, the history does not.
-        if (text.empty()) speak_aside("Sorry, I had a problem answering. Could you say that again?");
+        // Never silent: the caller hears that something went wrong, then the fallback (a
+        // transfer to a person, or a goodbye) follows at once. The model did not say the
+        // apology: the transcript has it, the history does not. Tools of a broken reply are
+        // not run.
+        reply_tools_.clear();
+        fail("llm", result.error().message,
+             text.empty() ? "Sorry, I had a problem answering." : std::string());
+        return;
     }
     if (!reply_tools_.empty()) run_tool_calls(std::exchange(reply_tools_, {}));
     if (idle()) arm_silence();
@@ -419,7 +427,7 @@ void Conversation::run_tool_calls(std::vector<ToolCall> calls) {
 // --- control -----------------------------------------------------------------------------------
 
 void Conversation::say(const std::string& text) {
-    if (stopped_ || text.empty()) return;
+    if (stopped_ || failed_ || text.empty()) return;
     // Said for the assistant (a `say` command, a silence prompt): the model sees it as its own.
     history_.push_back({Role::kAssistant, text, {}, {}});
     actions_.transcript_entry(Role::kAssistant, text, std::chrono::steady_clock::now());
@@ -434,6 +442,24 @@ void Conversation::inject_context(const std::string& text, bool respond_now) {
     if (respond_now) respond();
 }
 
+void Conversation::fail(const std::string& provider,
+                        const std::string& error,
+                        const std::string& apology) {
+    if (failed_) return;
+    failed_ = true;
+    if (silence_timer_) silence_timer_->cancel();
+    if (transcription_) {
+        transcription_->cancel();
+        transcription_.reset();
+    }
+    if (!apology.empty()) speak_aside(apology);
+    // After the apology has been heard (or at once when nothing is playing), never after the
+    // silence timeout.
+    after_speech([this, provider, error] {
+        if (!stopped_) actions_.fall_back(provider, error);
+    });
+}
+
 void Conversation::speak_aside(const std::string& text) {
     actions_.transcript_entry(Role::kAssistant, text, std::chrono::steady_clock::now());
     speak_sentence(text);
@@ -442,7 +468,7 @@ void Conversation::speak_aside(const std::string& text) {
 // --- silence -----------------------------------------------------------------------------------
 
 void Conversation::arm_silence() {
-    if (stopped_ || !settings_.silence.enabled || !idle()) return;
+    if (stopped_ || failed_ || !settings_.silence.enabled || !idle()) return;
     const auto wait = silence_attempts_ == 0 ? settings_.silence.first_check
                                              : settings_.silence.interval;
     silence_timer_ = std::make_unique<asio::steady_timer>(strand_, wait);

@@ -68,6 +68,10 @@ public:
     virtual void stop_playing() = 0;      // drops queued audio (barge-in)
     virtual void transfer(const ConfiguredTool& tool, std::size_t destination) = 0;
     virtual void end_call(const std::string& message, const std::string& end_reason) = 0;
+    // A provider failed (`provider`: "llm", "stt"): the apology has been heard; the call carries
+    // out the assistant's `fallback` (a transfer, or a message then the end). The conversation
+    // takes no further turn.
+    virtual void fall_back(const std::string& provider, const std::string& error) = 0;
     // A function tool with a webhook: `done` on the strand with the result text or an error.
     virtual void call_function(const ConfiguredTool& tool,
                                const ToolCall& call,
@@ -130,6 +134,8 @@ private:
     void interrupt();
     // Words the caller hears that the model did not say (an apology): the transcript only.
     void speak_aside(const std::string& text);
+    // A provider failed: `apology` is spoken, then the call's fallback runs (no dead air).
+    void fail(const std::string& provider, const std::string& error, const std::string& apology);
     void arm_silence();
     void on_silence();
     bool idle() const;
@@ -139,6 +145,7 @@ private:
     ConversationProviders providers_;
     ConversationActions& actions_;
     bool stopped_ = false;
+    bool failed_ = false;  // a provider failed: the fallback is under way, no more turns
 
     std::vector<ChatMessage> history_;  // what the model sees (the call keeps the transcript)
     std::shared_ptr<ReplyStream> reply_;

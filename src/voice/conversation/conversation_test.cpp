@@ -57,6 +57,7 @@ public:
     std::vector<std::string> events;
     std::optional<std::size_t> transferred_to;
     std::optional<std::string> ended_with;
+    std::optional<std::string> fell_back;
     int stops = 0;
     std::vector<std::pair<Role, std::string>> transcript;
     std::function<void()> on_play;
@@ -74,6 +75,10 @@ public:
     }
     void end_call(const std::string& message, const std::string& reason) override {
         ended_with = reason + ":" + message;
+    }
+    void fall_back(const std::string& provider, const std::string& error) override {
+        fell_back = provider + ": " + error;
+        events.push_back("fall_back");
     }
     void call_function(const ConfiguredTool&, const ToolCall&,
                        std::function<void(Result<std::string>)> done) override {
@@ -201,7 +206,7 @@ private:
     asio::any_io_executor ex_;
 };
 
-TEST(ConversationRecord, TheLlmErrorApologyIsInTheTranscriptNotInTheModelsHistory) {
+TEST(ConversationRecord, AnLlmErrorIsApologisedForThenTheFallbackRunsOnce) {
     asio::io_context io;
     auto strand = asio::make_strand(io);
     auto ears = std::make_shared<ScriptedEars>(strand);
@@ -213,6 +218,8 @@ TEST(ConversationRecord, TheLlmErrorApologyIsInTheTranscriptNotInTheModelsHistor
         strand, std::move(settings), ConversationProviders{ears, model}, actions);
     conversation->start();
     conversation->on_playout_done();
+    int plays = 0;
+    actions.on_play = [&] { ++plays; };
     for (const char* words : {"hello", "hello again"}) {
         ears->next = words;
         TurnEvent end;
@@ -222,19 +229,71 @@ TEST(ConversationRecord, TheLlmErrorApologyIsInTheTranscriptNotInTheModelsHistor
         conversation->on_turn(end);
         io.restart();
         io.run();
+        // The apology is playing: the fallback waits for it, not for a silence timeout.
+        if (std::string_view(words) == "hello") {
+            EXPECT_FALSE(actions.fell_back) << "before the apology was heard";
+        }
+        conversation->on_playout_done();
     }
-    const std::string apology = "Sorry, I had a problem answering. Could you say that again?";
+    const std::string apology = "Sorry, I had a problem answering.";
+    // The second turn came after the failure: nobody answers it, the fallback has the call.
     EXPECT_EQ(actions.transcript,
               (std::vector<std::pair<Role, std::string>>{{Role::kUser, "hello"},
-                                                          {Role::kAssistant, apology},
-                                                          {Role::kUser, "hello again"},
                                                           {Role::kAssistant, apology}}));
-    EXPECT_EQ(std::count(actions.spoken.begin(), actions.spoken.end(), apology), 2);
-    ASSERT_EQ(model->requests.size(), 2u);
+    EXPECT_EQ(plays, 1);
+    ASSERT_TRUE(actions.fell_back);
+    EXPECT_EQ(actions.fell_back->rfind("llm: ", 0), 0u) << *actions.fell_back;
+    EXPECT_EQ(std::count(actions.events.begin(), actions.events.end(), "fall_back"), 1);
+    const auto error_at = std::find(actions.events.begin(), actions.events.end(),
+                                    "conversation.llm_error");
+    EXPECT_LT(error_at - actions.events.begin(),
+              std::find(actions.events.begin(), actions.events.end(), "fall_back") -
+                  actions.events.begin());
+    ASSERT_EQ(model->requests.size(), 1u);
     std::vector<std::string> seen;
-    for (const auto& m : model->requests[1].messages) seen.push_back(m.content);
-    EXPECT_EQ(seen, (std::vector<std::string>{"Welcome.", "hello", "hello again"}))
+    for (const auto& m : model->requests[0].messages) seen.push_back(m.content);
+    EXPECT_EQ(seen, (std::vector<std::string>{"Welcome.", "hello"}))
         << "the model must not be told it said the apology";
+}
+
+// A recogniser that fails every turn.
+class DeafEars : public SpeechToText {
+public:
+    explicit DeafEars(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+    std::shared_ptr<PendingTranscription> transcribe(TranscriptionRequest, Done done) override {
+        asio::post(ex_, [done = std::move(done)] {
+            done(make_error(Errc::kUnavailable, "no key"));
+        });
+        return nullptr;
+    }
+    std::string name() const override { return "deaf"; }
+
+private:
+    asio::any_io_executor ex_;
+};
+
+TEST(ConversationRecord, AnSttErrorIsApologisedForThenTheFallbackRuns) {
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    auto model = std::make_shared<FailingModel>(strand);
+    RecordingActions actions;
+    auto ears = std::make_shared<DeafEars>(strand);
+    auto conversation = std::make_shared<Conversation>(
+        strand, ConversationSettings{}, ConversationProviders{ears, model}, actions);
+    conversation->start();
+    TurnEvent end;
+    end.kind = TurnEventKind::kEndOfTurn;
+    end.turn = 1;
+    end.utterance.audio = std::make_shared<const media::Pcm>(1600, 0);
+    conversation->on_turn(end);
+    io.restart();
+    io.run();
+    EXPECT_EQ(actions.transcript, (std::vector<std::pair<Role, std::string>>{
+                                      {Role::kAssistant, "Sorry, I could not hear that."}}));
+    EXPECT_FALSE(actions.fell_back);
+    conversation->on_playout_done();
+    EXPECT_EQ(actions.fell_back, "stt: no key");
+    EXPECT_TRUE(model->requests.empty());
 }
 
 }  // namespace
