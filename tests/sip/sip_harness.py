@@ -135,6 +135,27 @@ class SipServerTestCase(harness.ServerTestCase):
             return proc
         return self.finish_sipp(proc, timeout)
 
+    def sipp_peer(self, scenario, log_dir, *args, timeout="60s"):
+        """A sipp agent (a carrier, a PBX) for one exchange on a free port, started in the
+        background and killed at the end of the test: (port, process)."""
+        if SIPP is None:
+            self.fail("sipp (Debian sip-tester) is not installed: run scripts/install-deps.sh")
+        port = free_udp_port()
+        proc = subprocess.Popen(
+            [SIPP, "-sf", os.path.join(SCENARIOS, scenario), "-i", "127.0.0.1", "-p", str(port),
+             "-mp", str(free_udp_port()), "-m", "1", "-timeout", timeout, "-trace_err",
+             "-error_file", os.path.join(log_dir, f"{port}-errors.log"), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            cwd=log_dir)
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        self.addCleanup(stop)
+        wait_until_bound(port)
+        return port, proc
+
     def finish_sipp(self, proc, timeout=40):
         try:
             _, err = proc.communicate(timeout=timeout)

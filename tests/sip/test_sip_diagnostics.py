@@ -65,21 +65,7 @@ class DiagnosticsTestCase(SipServerTestCase):
     # ------------------------------------------------------------------ peers
     def sipp_uas(self, scenario, *args):
         """A sipp agent for one call on a free port, killed at the end of the test."""
-        port = free_udp_port()
-        proc = subprocess.Popen(
-            [SIPP, "-sf", os.path.join(SCENARIOS, scenario), "-i", "127.0.0.1", "-p", str(port),
-             "-mp", str(free_udp_port()), "-m", "1", "-timeout", "60s", "-trace_err",
-             "-error_file", os.path.join(self.tmp, f"{port}-errors.log"), *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            cwd=self.tmp)
-
-        def stop():
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
-        self.addCleanup(stop)
-        wait_until_bound(port)
-        return port
+        return self.sipp_peer(scenario, self.tmp, *args)[0]
 
     def transfer_trunk(self, host, port, **fields):
         """A digest trunk to host:port, made the transfer trunk of DID; returns the response."""

@@ -33,21 +33,7 @@ class TestTrunkDoctor(SipServerTestCase):
 
     def carrier(self, scenario):
         """A sipp carrier for one OPTIONS exchange; returns (port, process)."""
-        port = free_udp_port()
-        proc = subprocess.Popen(
-            [SIPP, "-sf", os.path.join(SCENARIOS, scenario), "-i", "127.0.0.1", "-p", str(port),
-             "-m", "1", "-timeout", "30s", "-trace_err", "-error_file",
-             os.path.join(self.tmp, f"{port}-errors.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            cwd=self.tmp)
-
-        def stop():
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
-        self.addCleanup(stop)
-        wait_until_bound(port)
-        return port, proc
+        return self.sipp_peer(scenario, self.tmp, timeout="30s")
 
     def examine(self, port, **fields):
         """Creates an outbound trunk to 127.0.0.1:`port` and tests it: (report, seconds)."""
