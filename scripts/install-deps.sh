@@ -29,6 +29,8 @@ packages=(
     baresip linphone-cli
     # Reads the pcap of a call's SIP capture back (tests of GET /calls/{id}/sip?format=pcap).
     tshark
+    # Call recordings as Opus in Ogg (src/recording); opusdec decodes them back in the tests.
+    libopus-dev libogg-dev opus-tools
 )
 bench_packages=(wrk util-linux)
 

@@ -7,6 +7,7 @@
 #include "call/call_control.hpp"
 #include "api/router.hpp"
 #include "common/metrics.hpp"
+#include "recording/recording_files.hpp"
 #include "sip/sip_capture_registry.hpp"
 #include "sip/stack/sip_stack.hpp"
 #include "store/secret_box.hpp"
@@ -30,6 +31,8 @@ struct ApiContext {
     sip::SipStack* sip_stack = nullptr;
     sip::SipCaptureRegistry* sip_capture = nullptr;
     std::string sip_local_host{};
+    // Calls' recordings (GET/DELETE /calls/{id}/recording); null: this server records nothing.
+    const recording::RecordingFiles* recordings = nullptr;
 };
 
 // Route registration, one function per resource.
@@ -37,9 +40,13 @@ void add_system_routes(Router& router, ApiContext& ctx);
 void add_trunk_routes(Router& router, ApiContext& ctx);
 void add_number_routes(Router& router, ApiContext& ctx);
 void add_assistant_routes(Router& router, ApiContext& ctx);
+// GET /assistants/{id}/check: a real request to each provider (assistant_check_handlers.cpp).
+void add_assistant_check_routes(Router& router, ApiContext& ctx);
 void add_call_routes(Router& router, ApiContext& ctx);
 // GET /calls/{id}/sip: the call's SIP capture (call_sip_handlers.cpp).
 void add_call_sip_routes(Router& router, ApiContext& ctx);
+// GET and DELETE /calls/{id}/recording (call_recording_handlers.cpp).
+void add_call_recording_routes(Router& router, ApiContext& ctx);
 // POST /calls/outbound (outbound_call_handlers.cpp).
 void add_outbound_call_routes(Router& router, ApiContext& ctx);
 void add_webhook_routes(Router& router, ApiContext& ctx);
@@ -53,8 +60,10 @@ inline void add_all_routes(Router& router, ApiContext& ctx) {
     add_trunk_routes(router, ctx);
     add_number_routes(router, ctx);
     add_assistant_routes(router, ctx);
+    add_assistant_check_routes(router, ctx);
     add_call_routes(router, ctx);
     add_call_sip_routes(router, ctx);
+    add_call_recording_routes(router, ctx);
     add_outbound_call_routes(router, ctx);
     add_webhook_routes(router, ctx);
     add_byok_routes(router, ctx);

@@ -262,6 +262,20 @@ Status validate_recording_consent(const json::object& consent) {
 
 }  // namespace
 
+Status validate_recording(const json::object& recording, std::string_view path) {
+    ObjectReader r(recording, std::string(path));
+    if (auto st = r.only({"enabled", "channels"}); !st) return st;
+    if (auto st = r.require("enabled"); !st) return st;
+    if (auto e = r.boolean("enabled", false); !e) return e.error();
+    auto channels = r.string("channels", {.min = 1, .max = 16, .nullable = false});
+    if (!channels) return channels.error();
+    if (channels->has_value() && channels->value != "stereo" && channels->value != "mono") {
+        return invalid(r.path("channels"),
+                       "must be one of: stereo (the caller left, the assistant right), mono");
+    }
+    return {};
+}
+
 Result<json::object> merge_assistant_document(const json::object& body,
                                               const json::object& previous,
                                               bool creating,
@@ -269,7 +283,7 @@ Result<json::object> merge_assistant_document(const json::object& body,
     ObjectReader r(body, "");
     if (auto st = r.reject_read_only({"id", "created_at", "updated_at"}); !st) return st.error();
     if (auto st = r.only({"name", "business_name", "notification_email", "notification_emails",
-                          "recording_consent", "first_message", "first_message_outbound",
+                          "recording_consent", "recording", "first_message", "first_message_outbound",
                           "end_call_message", "is_active",
                           "max_duration_seconds", "autonomous_silence_handling",
                           "silence_timeout_seconds", "voicemail_detection", "voicemail_message",
@@ -328,6 +342,11 @@ Result<json::object> merge_assistant_document(const json::object& body,
     if (!consent) return consent.error();
     if (consent->has_value()) {
         if (auto st = validate_recording_consent(*consent->value); !st) return st.error();
+    }
+    auto recording = r.object("recording");
+    if (!recording) return recording.error();
+    if (recording->has_value()) {
+        if (auto st = validate_recording(*recording->value, "recording"); !st) return st.error();
     }
     auto stt = r.object("stt_config");
     if (!stt) return stt.error();
@@ -423,6 +442,7 @@ json::object assistant_view(const json::object& document) {
         {"notification_email", nullptr},
         {"notification_emails", nullptr},
         {"recording_consent", nullptr},
+        {"recording", nullptr},
         {"first_message", nullptr},
         {"first_message_outbound", nullptr},
         {"end_call_message", nullptr},

@@ -9,6 +9,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <string_view>
+
 namespace tl::api {
 
 // Merges `body` onto `previous` (empty for a create) and returns the document to store. Fields
@@ -18,6 +20,10 @@ Result<boost::json::object> merge_assistant_document(const boost::json::object& 
                                                      const boost::json::object& previous,
                                                      bool creating,
                                                      const store::SecretBox& secrets);
+
+// A `recording` object ({enabled, channels}) of an assistant, or of an outbound call's request
+// (which overrides the assistant's for that call); errors name fields under `path`.
+Status validate_recording(const boost::json::object& recording, std::string_view path);
 
 // The client view: `*_sealed` keys become `has_*: true`, and every documented field is present
 // (null or its default when never set).

@@ -5,6 +5,7 @@
 #include "api/api_context.hpp"
 #include "api/assistant_document.hpp"
 #include "api/assistant_providers.hpp"
+#include "api/assistant_vocabulary.hpp"
 #include "api/json_reader.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
@@ -57,13 +58,18 @@ Result<json::array> warnings_of(const json::object& document,
     };
     json::array out;
     for (auto& warning : provider_warnings(document, has_key)) out.emplace_back(std::move(warning));
+    for (auto& warning : vocabulary_warnings(document)) out.emplace_back(std::move(warning));
     return out;
 }
 
-// `{"assistant": ..., "warnings": [...]}`: the envelope of one assistant.
+// `{"assistant": {..., "warnings": [...]}, "warnings": [...]}`: the envelope of one assistant.
+// The warnings are inside the assistant (where clients read its fields) and beside it (where
+// earlier clients read them).
 Response assistant_response(int status, const store::Assistant& a, json::array warnings) {
-    return Response::json(
-        status, json::object{{"assistant", assistant_json(a)}, {"warnings", std::move(warnings)}});
+    json::object assistant = assistant_json(a);
+    assistant["warnings"] = warnings;
+    return Response::json(status, json::object{{"assistant", std::move(assistant)},
+                                               {"warnings", std::move(warnings)}});
 }
 
 // Copies the queryable columns out of the document.

@@ -25,7 +25,8 @@ json::value opt(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object call_json(const store::Call& c) {
+// `recordings` null: this server records nothing, so no call has a recording_url.
+json::object call_json(const store::Call& c, const recording::RecordingFiles* recordings) {
     json::object o;
     o["id"] = c.id;
     o["direction"] = c.direction;
@@ -58,6 +59,10 @@ json::object call_json(const store::Call& c) {
         if (tec) transfer = nullptr;
     }
     o["transfer"] = std::move(transfer);
+    const bool recorded =
+        recordings != nullptr && recordings->exists(c.org_id, c.id, recording::Format::kWav);
+    o["recording_url"] = recorded ? json::value(fmt::format("/api/v1/calls/{}/recording", c.id))
+                                  : json::value(nullptr);
     o["created_at"] = c.created_at;
     o["updated_at"] = c.updated_at;
     return o;
@@ -122,7 +127,7 @@ Response list_calls(Request& req, ApiContext& ctx) {
     auto page = ctx.store.list_calls(req.org_id(), filter);
     if (!page) return store_error(page.error());
     json::array calls;
-    for (const auto& c : page->calls) calls.push_back(call_json(c));
+    for (const auto& c : page->calls) calls.push_back(call_json(c, ctx.recordings));
     json::object pagination{{"total", page->total}, {"limit", filter.limit},
                             {"offset", filter.offset}};
     return Response::json(
@@ -286,7 +291,7 @@ void add_call_routes(Router& router, ApiContext& ctx) {
         if (auto st = check_path_id(id, "call"); !st) return store_error(st.error());
         auto call = ctx.store.get_call(req.org_id(), id);
         if (!call) return store_error(call.error());
-        auto out = call_json(*call);
+        auto out = call_json(*call, ctx.recordings);
         // The call's timeline (SIP requests and responses, DTMF, what the assistant said).
         auto events = ctx.store.list_call_events(id);
         if (!events) return store_error(events.error());

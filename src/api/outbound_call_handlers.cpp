@@ -32,6 +32,7 @@ struct OutboundBody {
     std::optional<std::string> number_id;
     std::optional<std::string> trunk_id;
     std::optional<std::string> first_message;
+    const json::object* recording = nullptr;  // over the assistant's `recording`
 };
 
 // An error found inside a nested document, re-rooted under `parent`: the assistant document's
@@ -63,7 +64,8 @@ Result<std::optional<std::string>> read_id(const ObjectReader& r, std::string_vi
 Result<OutboundBody> read_body(const json::object& body) {
     ObjectReader r(body, "");
     if (auto st = r.only({"destination", "assistant_id", "agent_id", "assistant",
-                          "assistant_override", "number_id", "trunk_id", "first_message"});
+                          "assistant_override", "number_id", "trunk_id", "first_message",
+                          "recording"});
         !st) {
         return st.error();
     }
@@ -134,6 +136,12 @@ Result<OutboundBody> read_body(const json::object& body) {
     auto first_message = r.string("first_message", {.min = 1, .max = 4096});
     if (!first_message) return first_message.error();
     if (first_message->has_value()) out.first_message = first_message->value;
+    auto recording = r.object("recording");
+    if (!recording) return recording.error();
+    if (recording->has_value()) {
+        if (auto st = validate_recording(*recording->value, "recording"); !st) return st.error();
+        out.recording = recording->value;
+    }
     return out;
 }
 
@@ -352,6 +360,20 @@ Response create_outbound_call(Request& req, ApiContext& ctx) {
         }
     }
 
+    if (body->recording != nullptr) {
+        // This call's recording settings, member by member over the assistant's.
+        boost::system::error_code ec;
+        auto config = json::parse(assistant->config_json, ec);
+        if (!ec && config.is_object()) {
+            json::object merged;
+            if (const auto* r = config.get_object().if_contains("recording"); r && r->is_object()) {
+                merged = r->get_object();
+            }
+            for (const auto& [key, value] : *body->recording) merged[key] = value;
+            config.get_object()["recording"] = std::move(merged);
+            assistant->config_json = json::serialize(config);
+        }
+    }
     if (ctx.live_calls == nullptr) {
         return Response::error(make_error(
             Errc::kUnavailable, "outbound calls need the SIP edge, which is not running"));

@@ -214,6 +214,11 @@ int run_cli(int argc, char** argv) {
         ->envname("TRUNKLINE_SIP_CAPTURE_RETENTION_DAYS")
         ->check(CLI::Range(1, 3650))
         ->capture_default_str();
+    serve_cmd->add_option("--recording-retention-days", serve.recording_retention_days,
+                          "Days a call's recording (GET /calls/{id}/recording) is kept")
+        ->envname("TRUNKLINE_RECORDING_RETENTION_DAYS")
+        ->check(CLI::Range(1, 3650))
+        ->capture_default_str();
     serve_cmd->add_option("--hep-endpoint", serve.hep_endpoint,
                           "Also send every SIP message to a Homer collector (HEP v3 over UDP), "
                           "HOST:PORT")
@@ -245,11 +250,29 @@ int run_cli(int argc, char** argv) {
 
     PhoneOptions phone;
     auto* call_cmd = app.add_subcommand(
-        "call", "Test phone: place a call, play a WAV into it, record what is heard");
-    call_cmd->add_option("target", phone.target, "SIP URI, e.g. sip:+31850835037@127.0.0.1:5060")
-        ->required();
+        "call",
+        "Test phone: place a call (or take one with --answer), play a WAV or a sentence into it, "
+        "record what is heard");
+    auto* target_opt = call_cmd->add_option(
+        "target", phone.target, "SIP URI, e.g. sip:+31850835037@127.0.0.1:5060");
     call_cmd->add_option("--play", phone.play, "WAV file to send (16-bit PCM)")
         ->check(CLI::ExistingFile);
+    call_cmd->add_option("--say", phone.say,
+                         "Text to speak (embedded espeak-ng) once the call is up, before --play; "
+                         "repeat it for several sentences, spoken 3 s apart");
+    auto* answer_flag = call_cmd->add_flag(
+        "--answer", phone.answer,
+        "Take one call instead of placing one: listen on --listen, answer the first INVITE "
+        "(default line: \"This is the demo agent, how can I help?\")");
+    call_cmd->add_option("--listen", phone.listen, "With --answer: where to listen, HOST:PORT")
+        ->capture_default_str()
+        ->needs(answer_flag);
+    call_cmd->add_option("--wait", phone.wait_seconds,
+                         "With --answer: seconds to wait for the call (0: until one comes)")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str()
+        ->needs(answer_flag);
+    target_opt->excludes(answer_flag);
     call_cmd->add_option("--record", phone.record, "WAV file to write what was heard (8 kHz)");
     call_cmd->add_option("--header", phone.headers, "Extra header 'Name: value' (repeatable)");
     call_cmd->add_option("--user", phone.user, "Digest username for 401/407 challenges");
@@ -281,6 +304,17 @@ int run_cli(int argc, char** argv) {
     trunk_test_cmd->add_flag("--json", json_output, "Print the report as JSON");
     trunk_test_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
 
+    auto* assistants_cmd = app.add_subcommand("assistants", "Look into assistants");
+    assistants_cmd->require_subcommand(1);
+    auto* assistants_check_cmd = assistants_cmd->add_subcommand(
+        "check",
+        "Send each provider of an assistant a real, tiny request (exit 1 when one fails); keys: "
+        "the organization's BYOK key, else this shell's TRUNKLINE_<PROVIDER>_API_KEY");
+    assistants_check_cmd->add_option("assistant-id", object_id, "The assistant's id")->required();
+    assistants_check_cmd->add_flag("--json", json_output, "Print the report as JSON");
+    assistants_check_cmd->add_option("--data-dir", data_dir, "Data directory")
+        ->envname(kDataDirEnv);
+
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");
     migrate_cmd->add_option("--data-dir", data_dir, "Data directory")->envname(kDataDirEnv);
 
@@ -304,7 +338,14 @@ int run_cli(int argc, char** argv) {
     if (migrate_cmd->parsed()) return migrate(data_dir);
     if (calls_sip_cmd->parsed()) return calls_sip(data_dir, object_id, capture_format);
     if (trunk_test_cmd->parsed()) return trunk_test(data_dir, object_id, json_output);
-    if (call_cmd->parsed()) return run_phone(phone);
+    if (assistants_check_cmd->parsed()) return assistant_check(data_dir, object_id, json_output);
+    if (call_cmd->parsed()) {
+        if (!phone.answer && phone.target.empty()) {
+            std::cerr << "trunkline call: a target SIP URI is required (or --answer)\n";
+            return 2;
+        }
+        return run_phone(phone);
+    }
     return 2;
 }
 

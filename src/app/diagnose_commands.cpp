@@ -1,5 +1,6 @@
 #include "app/diagnose_commands.hpp"
 
+#include "api/assistant_check.hpp"
 #include "api/trunk_test_report.hpp"
 #include "app/data_dir.hpp"
 #include "app/sip_edge.hpp"
@@ -156,6 +157,43 @@ int trunk_test(const std::string& data_dir, const std::string& trunk_id, bool js
         print_report(*report);
     }
     return report->at("result").as_string() == "fail" ? 1 : 0;
+}
+
+int assistant_check(const std::string& data_dir, const std::string& assistant_id, bool json_output) {
+    auto store = open_data_dir_store(data_dir);
+    if (!store) return fail(store.error().message);
+    auto secrets = open_secret_box(data_dir);
+    if (!secrets) return fail("master key: " + secrets.error().message);
+    auto orgs = (*store)->list_organizations();
+    if (!orgs) return fail(orgs.error().message);
+    std::optional<store::Assistant> assistant;
+    for (const auto& org : *orgs) {
+        if (auto found = (*store)->get_assistant(org.id, assistant_id)) {
+            assistant = std::move(*found);
+            break;
+        }
+    }
+    if (!assistant) return fail("no assistant " + assistant_id + " in " + data_dir);
+    boost::system::error_code ec;
+    auto document = json::parse(assistant->config_json, ec);
+    if (ec || !document.is_object()) document = json::object();
+    auto report = api::check_assistant_providers(
+        document.get_object(), api::call_key_lookup(**store, *secrets, assistant->org_id),
+        api::AssistantCheckOptions{});
+    if (!report) return fail(report.error().message);
+    if (json_output) std::cout << json::serialize(*report) << std::endl;
+    bool failed = false;
+    for (const auto& [slot, value] : *report) {
+        const auto& entry = value.as_object();
+        const auto status = text_of(entry.if_contains("status"));
+        failed = failed || status == "auth_failed" || status == "unreachable";
+        if (!json_output) {
+            std::cout << fmt::format("{:<4} {:<17} {:<15} {}\n", std::string(slot),
+                                     text_of(entry.if_contains("provider")), status,
+                                     text_of(entry.if_contains("message")));
+        }
+    }
+    return failed ? 1 : 0;
 }
 
 }  // namespace tl::app

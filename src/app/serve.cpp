@@ -12,6 +12,8 @@
 #include "common/validation.hpp"
 #include "sip/tcp_guard.hpp"
 #include "net/tls_client_context.hpp"
+#include "recording/recording_files.hpp"
+#include "recording/recording_purger.hpp"
 #include "webhook/dispatcher.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -192,6 +194,11 @@ int run_serve(const ServeOptions& options) {
     edge_options.capture_retention_days = options.sip_capture_retention_days;
     edge_options.hep_endpoint = options.hep_endpoint;
     edge_options.hep_id = static_cast<std::uint32_t>(options.hep_id);
+    // Recordings: sealed files under the data directory, purged after the retention.
+    recording::RecordingFiles recordings(std::filesystem::path(options.data_dir) / "recordings",
+                                         *secrets);
+    recording::RecordingPurger recording_purger(recordings, options.recording_retention_days);
+    edge_options.recordings = &recordings;
     auto edge = SipEdge::start(io, **store, *secrets, metrics, edge_options);
     if (!edge) {
         const auto& message = edge.error().message;
@@ -208,6 +215,7 @@ int run_serve(const ServeOptions& options) {
     ctx.sip_stack = &(*edge)->stack();
     ctx.sip_capture = &(*edge)->capture();
     ctx.sip_local_host = (*edge)->announced_host();
+    ctx.recordings = &recordings;
     api::Router router(authenticator, rate_limiter, metrics);
     api::add_all_routes(router, ctx);
     if (options.enable_test_hooks) {

@@ -31,6 +31,7 @@ struct ServeOptions {
     long long webhook_retry_base_ms = 1000;   // back-off before the first retry at most; doubles
     long long webhook_retry_max_ms = 600000;  // cap of the back-off
     int sip_capture_retention_days = 7;       // calls' SIP captures are purged after this
+    int recording_retention_days = 30;        // calls' recordings are purged after this
     std::string hep_endpoint;                 // HOST:PORT of a Homer (HEP v3) collector; none: off
     long long hep_id = 2001;                  // the capture agent id HEP packets carry
 };

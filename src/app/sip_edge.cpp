@@ -1,5 +1,6 @@
 #include "app/sip_edge.hpp"
 
+#include "common/clock.hpp"
 #include "media/port_pool.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -68,6 +69,25 @@ Result<std::unique_ptr<SipEdge>> SipEdge::start(asio::io_context& io,
     call_config.answer_delay = options.answer_delay;
     call_config.transfer_ring_timeout = options.transfer_timeout;
     call_config.webhook_tls = options.webhook_tls;
+    if (options.recordings != nullptr) {
+        // Recording events join the call's timeline; the writer thread stores them itself.
+        edge->recorder_ = std::make_unique<recording::Recorder>(
+            *options.recordings,
+            [&store](const recording::RecordingJob& job, const std::string& type,
+                     const std::string& data) {
+                store::CallEvent event;
+                event.call_id = job.call_id;
+                event.type = type;
+                event.data_json = data;
+                event.created_at = now_iso8601();
+                if (auto st = store.append_call_event(event); !st) {
+                    spdlog::warn("cannot store event {} of call {}: {}", type, job.call_id,
+                                 st.error().message);
+                }
+            },
+            recording::Recorder::Options{});
+        call_config.recorder = edge->recorder_.get();
+    }
     edge->calls_ = std::make_shared<call::CallManager>(
         io, store, *edge->router_, *edge->speech_, secrets,
         media::PortPool::create(options.rtp_ports.low, options.rtp_ports.high), metrics,

@@ -4,6 +4,7 @@
 
 #include "app/listen_address.hpp"
 #include "net/tls_client_context.hpp"
+#include "recording/recorder.hpp"
 #include "call/call_manager.hpp"
 #include "common/metrics.hpp"
 #include "app/capture_purger.hpp"
@@ -41,6 +42,8 @@ struct SipEdgeOptions {
     int capture_retention_days = 7;  // calls' SIP captures
     std::string hep_endpoint;        // HOST:PORT of a Homer collector; empty: no HEP export
     std::uint32_t hep_id = 2001;
+    // Where calls' recordings go; null: calls are not recorded. Outlives the edge.
+    const recording::RecordingFiles* recordings = nullptr;
 };
 
 class SipEdge {
@@ -75,6 +78,8 @@ private:
     std::unique_ptr<sip::HepSender> hep_;
     std::unique_ptr<sip::SipCaptureRegistry> capture_;
     std::unique_ptr<CapturePurger> capture_purger_;
+    // Declared before the calls, so it outlives them: a call's end finishes its recording.
+    std::unique_ptr<recording::Recorder> recorder_;
     std::shared_ptr<call::CallManager> calls_;
     std::unique_ptr<sip::SipStack> stack_;
     std::unique_ptr<sip::TcpConnectionGuard> tcp_guard_;

@@ -337,7 +337,7 @@ voice::SpeechService& Call::speech() {
             }
         }
     }
-    return *speech_ ? **speech_ : manager_.speech_;
+    return *speech_ && !voice_failed_ ? **speech_ : manager_.speech_;
 }
 
 void Call::speak(const std::string& text,
@@ -350,29 +350,25 @@ void Call::speak(const std::string& text,
         return;
     }
     record_event("assistant.say", json::serialize(json::object{{"text", text}}));
-    speech().synthesize(
-        text, assistant_language(),
-        [weak = weak_from_this(), text, end_after, then = std::move(then),
-         end_reason = std::move(end_reason)](Result<voice::PcmPtr> audio) mutable {
+    // On the strand, in the assistant's voice or, when that fails, espeak-ng's.
+    synthesize_for_caller(
+        text, [weak = weak_from_this(), text, end_after, then = std::move(then),
+               end_reason = std::move(end_reason)](Result<voice::PcmPtr> audio) mutable {
             auto self = weak.lock();
             if (!self) return;
-            asio::post(self->strand_, [self, text = std::move(text), audio = std::move(audio),
-                                       end_after, then = std::move(then),
-                                       end_reason = std::move(end_reason)]() mutable {
-                if (self->state_ == State::kEnded || !self->rtp_) return;
-                if (!audio) {
-                    self->record_event("assistant.tts_error",
-                                       json::serialize(json::object{{"error", audio.error().message}}));
-                    if (end_after) self->hang_up(end_reason);
-                    if (then) then();
-                    return;
-                }
-                if (end_after) self->hang_up_after_playout_ = end_reason;
-                if (then) self->after_playout_ = std::move(then);
-                // Heard from now on: it joins the transcript (a failed synthesis was not heard).
-                self->add_to_transcript("assistant", text, std::chrono::steady_clock::now());
-                self->rtp_->play(*audio);
-            });
+            if (self->state_ == State::kEnded || !self->rtp_) return;
+            if (!audio) {
+                self->record_event("assistant.tts_error",
+                                   json::serialize(json::object{{"error", audio.error().message}}));
+                if (end_after) self->hang_up(end_reason);
+                if (then) then();
+                return;
+            }
+            if (end_after) self->hang_up_after_playout_ = end_reason;
+            if (then) self->after_playout_ = std::move(then);
+            // Heard from now on: it joins the transcript (a failed synthesis was not heard).
+            self->add_to_transcript("assistant", text, std::chrono::steady_clock::now());
+            self->rtp_->play(*audio);
         });
 }
 
@@ -453,11 +449,18 @@ media::RtpSession::Callbacks Call::rtp_callbacks() {
             if (detector) {
                 if (const auto digit = detector->push(frame)) self->on_digit(*digit, 0, "inband");
             }
+            if (auto tap = self->recording_.load()) tap->caller_audio(frame);
             if (auto leg = self->relay_leg_.load()) {
                 leg->relay_to_destination(frame);
             } else if (auto listener = self->listener_.load()) {
                 listener->push(frame);
             }
+        }
+    };
+    // What the caller hears (the assistant, or the bridged destination): the recording's right.
+    callbacks.on_sent_audio = [weak](std::span<const std::int16_t> frame) {
+        if (auto self = weak.lock()) {
+            if (auto tap = self->recording_.load()) tap->sent_audio(frame);
         }
     };
     return callbacks;
@@ -637,6 +640,7 @@ void Call::begin_conversation_media() {
         }
     }
     arm_max_duration();
+    start_recording();
     start_conversation();
 }
 
@@ -667,6 +671,7 @@ void Call::finish(std::string status, std::string end_reason, std::string error)
         outbound_lease_.reset();
         manager_.rtp_ports_.add(-2);
     }
+    stop_recording();  // after the media stopped: nothing more reaches it
     if (record_) {
         const auto now = now_iso8601();
         record_->status = status;

@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "media/rtp_session.hpp"
 #include "media/sdp.hpp"
+#include "recording/recording_tap.hpp"
 #include "sip/capture/call_capture.hpp"
 #include "sip/inbound_router.hpp"
 #include "sip/sip_types.hpp"
@@ -190,6 +191,10 @@ private:
     // A refusal nobody stores (a digest challenge, a stranger): its messages go back to the
     // registry for the call that follows on the same Call-ID (the authenticated INVITE).
     void release_capture();
+    // The recording (call_recording.cpp): from the answer, when the assistant asks for one, to
+    // the end of the call, the bridged part of a transfer included.
+    void start_recording();
+    void stop_recording();
     // The ids every log line about this call carries.
     log::Fields log_fields(std::string_view reason = {}) const;
     void transfer_connected();
@@ -205,6 +210,10 @@ private:
     std::string assistant_language() const;
     // The assistant's speech service (network TTS) or the server's espeak-ng; chosen once.
     voice::SpeechService& speech();
+    // Synthesis in the assistant's voice; when that voice fails, once in espeak-ng (the words
+    // are never lost to a broken voice) and espeak-ng for the rest of the call. `done` on the
+    // strand.
+    void synthesize_for_caller(std::string text, std::function<void(Result<voice::PcmPtr>)> done);
 
     CallManager& manager_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -251,8 +260,12 @@ private:
     // What the current transfer leg or outbound INVITE has seen (failure_reason.hpp).
     AttemptOutcome attempt_;
     std::optional<std::shared_ptr<voice::SpeechService>> speech_;
+    // The assistant's own voice failed on this call: espeak-ng speaks from then on.
+    bool voice_failed_ = false;
     // Read by the caller's RTP strand for every frame; set and cleared on the call's strand.
     std::atomic<std::shared_ptr<CallerListener>> listener_;
+    // Read by the caller's RTP strand for every frame, both ways; set and cleared on the strand.
+    std::atomic<std::shared_ptr<recording::RecordingTap>> recording_;
 };
 
 }  // namespace tl::call

@@ -66,14 +66,39 @@ void Call::inject_context(std::string text, bool respond) {
 // --- voice::ConversationActions (on the strand) -----------------------------------------------
 
 void Call::synthesize(std::string text, std::function<void(Result<voice::PcmPtr>)> done) {
-    speech().synthesize(
-        std::move(text), assistant_language(),
-        [weak = weak_from_this(), done = std::move(done)](Result<voice::PcmPtr> audio) mutable {
-            if (auto self = weak.lock()) {
-                asio::post(self->strand_, [done = std::move(done), audio = std::move(audio)]() mutable {
-                    done(std::move(audio));
-                });
-            }
+    synthesize_for_caller(std::move(text), std::move(done));
+}
+
+void Call::synthesize_for_caller(std::string text,
+                                 std::function<void(Result<voice::PcmPtr>)> done) {
+    voice::SpeechService& service = speech();
+    const bool own_voice = &service != &manager_.speech_;
+    service.synthesize(
+        text, assistant_language(),
+        [weak = weak_from_this(), own_voice, text, done = std::move(done)](
+            Result<voice::PcmPtr> audio) mutable {
+            auto self = weak.lock();
+            if (!self) return;
+            asio::post(self->strand_, [self, own_voice, text = std::move(text),
+                                       done = std::move(done), audio = std::move(audio)]() mutable {
+                if (audio || !own_voice || self->state_ == State::kEnded) {
+                    return done(std::move(audio));
+                }
+                // The network voice failed mid-call: the caller hears the words in espeak-ng
+                // instead of silence, and the rest of the call too (a voice that failed once,
+                // with no key or no host, fails again).
+                if (!std::exchange(self->voice_failed_, true)) {
+                    self->record_event("assistant.tts_error",
+                                       json::serialize(json::object{
+                                           {"error", audio.error().message},
+                                           {"fallback", "espeak-ng"}}));
+                    log::with_fields(self->log_fields("tts_error"), spdlog::level::warn,
+                                     "the assistant's voice failed ({}); espeak-ng speaks for "
+                                     "the rest of the call",
+                                     log::clip(audio.error().message, 256));
+                }
+                self->synthesize_for_caller(std::move(text), std::move(done));
+            });
         });
 }
 

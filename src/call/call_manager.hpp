@@ -8,6 +8,7 @@
 #include "call/call_control.hpp"
 #include "call/voice_providers.hpp"
 #include "net/http_client.hpp"
+#include "recording/recorder.hpp"
 
 #include <boost/asio/strand.hpp>
 #include "common/metrics.hpp"
@@ -43,6 +44,9 @@ struct CallManagerConfig {
     // How long a ringing call waits for the assistant-request webhook (api-contract.md §5.4).
     std::chrono::milliseconds assistant_request_timeout{5'000};
     std::optional<net::TlsClientContext> webhook_tls;  // none: the system CA store
+    // Writes the recordings of calls whose assistant (or outbound request) asks for one;
+    // null: calls are not recorded. Outlives the manager.
+    recording::Recorder* recorder = nullptr;
 };
 
 class Call;

@@ -225,6 +225,7 @@ void Call::outbound_answered() {
         if (max && max->is_int64()) max_duration_seconds_ = static_cast<int>(max->as_int64());
     }
     arm_max_duration();
+    start_recording();
     start_conversation();
 }
 

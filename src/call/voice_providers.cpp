@@ -1,5 +1,7 @@
 #include "call/voice_providers.hpp"
 
+#include "voice/providers/destination_keywords.hpp"
+
 #include "voice/providers/openai_llm.hpp"
 #include "voice/providers/openai_settings.hpp"
 #include "voice/providers/openai_stt.hpp"
@@ -199,9 +201,11 @@ Result<AssistantVoice> VoiceProviders::for_assistant(const std::string& org_id,
                                       "(scripted or an OpenAI-compatible provider)",
                                       provider));
     }
+    // What callers say to name a destination ("sales", "pricing"), not its whole description.
     for (const auto& tool : settings.tools.tools()) {
-        for (const auto& d : tool.destinations) {
-            if (!d.description.empty()) vocabulary.push_back(d.description);
+        if (tool.kind != voice::ToolKind::kTransferCall) continue;
+        for (const auto& entry : voice::destination_keywords(tool)) {
+            vocabulary.insert(vocabulary.end(), entry.keywords.begin(), entry.keywords.end());
         }
     }
     if (settings.voicemail_detection) {

@@ -207,6 +207,7 @@ struct RtpSession::Impl {
             timestamp += static_cast<std::uint32_t>(missed) * kSamplesPerFrame;
         }
         const bool speech = take_frame();
+        if (!stopped.load() && callbacks.on_sent_audio) callbacks.on_sent_audio(frame);
         const auto event = audio.telephone_event_pt ? dtmf_sender.tick(timestamp) : std::nullopt;
         if (sending() && event) {
             send_event(*event);

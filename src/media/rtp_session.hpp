@@ -68,6 +68,9 @@ public:
         std::function<void(char digit, int duration_ms)> on_dtmf;  // at the end of an event
         std::function<void(std::span<const std::int16_t>)> on_audio;  // decoded received frames
         std::function<void()> on_playout_done;                        // the play queue ran empty
+        // Every 20 ms, the frame this session sends (what it plays mixed with relayed audio;
+        // silence when there is none), also on hold: a call's recording (its right channel).
+        std::function<void(std::span<const std::int16_t>)> on_sent_audio;
     };
 
     // Binds the RTP and RTCP sockets on the leased ports.

@@ -501,6 +501,37 @@ TEST_F(RtpSessionTest, RelayedFramesAreSentWithoutBeingQueued) {
     EXPECT_GT(test::to_db(p1k / test::goertzel_power(block, 1500.0, 8000)), 20.0);
 }
 
+// A call's recording takes its right channel from here: every 20 ms tick hands over the frame
+// sent, played audio and relayed audio mixed, and silence in between.
+TEST_F(RtpSessionTest, OnSentAudioSeesEveryFrameSentWithPlayedAndRelayedAudio) {
+    FarEnd far, far_rtcp;
+    std::mutex mutex;
+    std::vector<std::int16_t> sent;
+    RtpSession::Callbacks callbacks;
+    callbacks.on_sent_audio = [&](std::span<const std::int16_t> frame) {
+        std::lock_guard lock(mutex);
+        sent.insert(sent.end(), frame.begin(), frame.end());
+    };
+    auto session = make(audio_to(far, far_rtcp), std::move(callbacks));
+    ASSERT_TRUE(session);
+    session->start();
+    session->play(std::make_shared<Pcm>(test::make_tone(1000.0, 8000, 4000)));
+    const auto relayed = test::make_tone(1500.0, 8000, 160);
+    ASSERT_TRUE(eventually([&] {
+        session->relay(relayed);  // another leg, one frame per poll
+        std::lock_guard lock(mutex);
+        return sent.size() >= 8000;
+    }));
+    session->stop();
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(sent.size() % 160, 0u) << "whole 20 ms frames";
+    const auto block = std::span<const std::int16_t>(sent).subspan(800, 2400);
+    const double p1k = test::goertzel_power(block, 1000.0, 8000);
+    const double p1500 = test::goertzel_power(block, 1500.0, 8000);
+    EXPECT_GT(test::to_db(p1k / test::goertzel_power(block, 700.0, 8000)), 20.0);
+    EXPECT_GT(test::to_db(p1500 / test::goertzel_power(block, 700.0, 8000)), 10.0);
+}
+
 TEST_F(RtpSessionTest, InactivityFiresOnceAndMayStopTheSession) {
     FarEnd far, far_rtcp;
     std::atomic<int> fired{0};

@@ -1,5 +1,6 @@
 #include "media/wav.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -110,6 +111,27 @@ Result<WavAudio> read_wav(const std::filesystem::path& path) {
     auto audio = parse_wav(bytes);
     if (!audio) return make_error(audio.error().code, path.string() + ": " + audio.error().message);
     return audio;
+}
+
+std::string wav_header(int channels, int sample_rate, std::uint64_t data_bytes) {
+    const auto size = static_cast<std::uint32_t>(std::min<std::uint64_t>(data_bytes,
+                                                                         0xFFFFFFFFull - 36));
+    const auto block = static_cast<std::uint16_t>(2 * channels);
+    std::string out;
+    out.reserve(44);
+    out += "RIFF";
+    put32(out, 36 + size);
+    out += "WAVEfmt ";
+    put32(out, 16);
+    put16(out, kFormatPcm);
+    put16(out, static_cast<std::uint16_t>(channels));
+    put32(out, static_cast<std::uint32_t>(sample_rate));
+    put32(out, static_cast<std::uint32_t>(sample_rate) * block);  // byte rate
+    put16(out, block);                                            // block align
+    put16(out, 16);                                               // bits per sample
+    out += "data";
+    put32(out, size);
+    return out;
 }
 
 Status write_wav(const std::filesystem::path& path,

@@ -320,4 +320,22 @@ Result<std::string> SecretBox::unseal(std::string_view sealed) const {
     return plain;
 }
 
+Result<SecretBox::DerivedKey> SecretBox::derive_key(std::string_view context,
+                                                   std::string_view key_id) const {
+    const auto key = key_id.empty() ? keys_.begin()
+                                    : std::find_if(keys_.begin(), keys_.end(),
+                                                   [&](const Key& k) { return k.id == key_id; });
+    if (key == keys_.end()) {
+        return make_error(Errc::kNotFound, "data sealed with unknown master key " +
+                                               std::string(key_id) + "; add that key to "
+                                                                     "retired-keys/");
+    }
+    DerivedKey derived;
+    derived.master_key_id = key->id;
+    crypto_generichash(derived.bytes.data(), derived.bytes.size(),
+                       reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                       key->bytes.data(), key->bytes.size());
+    return derived;
+}
+
 }  // namespace tl::store

@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -39,6 +40,17 @@ public:
     Result<std::string> unseal(std::string_view sealed) const;
 
     const std::string& primary_key_id() const { return keys_.front().id; }
+
+    // A 32-byte key for bulk data (call recordings), derived from a master key rather than stored:
+    // BLAKE2b keyed with the master key over `context` (which names the purpose and the owner,
+    // e.g. "recording-v1:" + org id), so each organization's data has its own key and nothing
+    // new must be kept or backed up. `key_id` empty: the primary key (to seal); else the master
+    // key that sealed the data (to open it after a rotation). kNotFound: no such master key.
+    struct DerivedKey {
+        std::string master_key_id;
+        std::array<unsigned char, 32> bytes{};
+    };
+    Result<DerivedKey> derive_key(std::string_view context, std::string_view key_id = {}) const;
 
     // Parses a key in the accepted text formats (hex or base64 of 32 bytes).
     static Result<Key> parse_key(std::string_view text);

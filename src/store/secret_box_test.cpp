@@ -272,5 +272,26 @@ TEST(SecretBoxTest, BadKeyFileNamesTheFile) {
     EXPECT_NE(box.error().message.find("broken.key"), std::string::npos);
 }
 
+TEST(SecretBox, DerivedKeysDifferByContextAndFollowTheMasterKey) {
+    auto old_key = SecretBox::parse_key(std::string(64, '1'));
+    auto new_key = SecretBox::parse_key(std::string(64, '2'));
+    ASSERT_TRUE(old_key && new_key);
+    auto rotated = SecretBox::from_keys({*new_key, *old_key});
+    auto before = SecretBox::from_keys({*old_key});
+    ASSERT_TRUE(rotated && before);
+    const auto a = rotated->derive_key("recording:org-a");
+    const auto b = rotated->derive_key("recording:org-b");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->master_key_id, new_key->id);
+    EXPECT_NE(a->bytes, b->bytes);
+    EXPECT_EQ(a->bytes, rotated->derive_key("recording:org-a")->bytes);  // deterministic
+    // A key derived before the rotation is derived again from the retired master key.
+    const auto old_a = before->derive_key("recording:org-a");
+    ASSERT_TRUE(old_a);
+    EXPECT_NE(old_a->bytes, a->bytes);
+    EXPECT_EQ(rotated->derive_key("recording:org-a", old_key->id)->bytes, old_a->bytes);
+    EXPECT_EQ(rotated->derive_key("recording:org-a", "ffffffff").error().code, Errc::kNotFound);
+}
+
 }  // namespace
 }  // namespace tl::store

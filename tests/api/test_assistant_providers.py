@@ -77,6 +77,7 @@ class ProvidersTestCase(ServerTestCase):
         self.assertStatus(r, 201, msg)
         self.assertKeys(r.body, {"assistant", "warnings"}, msg=msg)
         self.assertIsInstance(r.body["warnings"], list, msg)
+        self.assertEqual(r.body["assistant"]["warnings"], r.body["warnings"], msg)
         return r.body["assistant"], r.body["warnings"]
 
     def warnings_of(self, assistant_id):
@@ -273,6 +274,38 @@ class TestDeploymentKey(ProvidersTestCase):
         self.assertNotIn(self.DEPLOYMENT_KEY.encode(), r.raw)
         _, warnings = self.created({"llm_config": slot_config("llm_config", "groq")})
         self.assertKeyWarning(warnings, "llm_config", "groq")
+
+
+
+class TestWordsTheRecogniserCannotHear(ProvidersTestCase):
+    """Words of scripted rules outside the embedded recogniser's dictionary are named when the
+    assistant is saved (docs/listening.md "Words it cannot hear")."""
+
+    RULES = {"provider": "scripted",
+             "rules": [{"when": ["acmecorp", "sales", "zyxwv please", "1"], "reply": "Ok."}]}
+
+    def test_unknown_words_are_named_on_create_update_and_get(self):
+        assistant, warnings = self.created({"llm_config": self.RULES})
+        words = [w for w in warnings if "embedded recogniser" in w]
+        self.assertEqual(len(words), 1, warnings)
+        self.assertIn("'acmecorp'", words[0])
+        self.assertIn("'zyxwv'", words[0])
+        self.assertNotIn("'sales'", words[0], "a dictionary word is not named")
+        self.assertNotIn("'1'", words[0], "a digit is a key press")
+        self.assertIn("llm_config.rules", words[0])
+        self.assertEqual(self.warnings_of(assistant["id"]), warnings)
+        r = self.api("PATCH", f"/assistants/{assistant['id']}", {"llm_config": {
+            "provider": "scripted", "rules": [{"when": ["sales"], "reply": "Ok."}]}})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body["warnings"], [])
+        self.assertEqual(r.body["assistant"]["warnings"], [])
+
+    def test_an_open_vocabulary_recogniser_hears_any_word(self):
+        _, warnings = self.created({
+            "llm_config": self.RULES,
+            "stt_config": {"provider": "openai_compatible", "model": "whisper",
+                           "base_url": "http://127.0.0.1:9/v1"}})
+        self.assertEqual([w for w in warnings if "embedded recogniser" in w], [], warnings)
 
 
 if __name__ == "__main__":

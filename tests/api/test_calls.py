@@ -13,7 +13,7 @@ from harness import ServerTestCase, new_uuid, seed_calls
 CALL_KEYS = {"id", "direction", "status", "caller_phone", "assistant_phone", "assistant_id",
              "agent_id", "number_id", "end_reason", "error", "started_at", "ended_at",
              "duration_seconds", "messages", "created_at", "updated_at", "transfer", "trunk_id",
-             "sip_status", "sip_code", "hint", "sip_call_id"}
+             "sip_status", "sip_code", "hint", "sip_call_id", "recording_url"}
 
 # (status, created_at) of organization A's calls; B gets one call of its own.
 A_CALLS = [

@@ -66,10 +66,14 @@ class ConversationTestCase(SipServerTestCase):
         cls.pbx.wait()
         super().tearDownClass()
 
-    def converse(self, text, seconds, at=7.0):
+    def converse(self, text, seconds, at=7.0, then=None):
+        """Says `text` `at` s into the call; `then` 3 s after it (the answer to a question)."""
         before = {c["id"] for c in self.calls()}
         uac = Uac(self.server.sip_host, self.server.sip_port)
-        status = uac.call(seconds, say=(at, speech(text)))
+        pcm = speech(text)
+        if then:
+            pcm += b"\0" * (3 * 8000 * 2) + speech(then)
+        status = uac.call(seconds, say=(at, pcm))
         uac.close()
         self.assertEqual(status, 200)
         call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
@@ -112,22 +116,39 @@ class TestScriptedConversation(ConversationTestCase):
             "default_reply": "Sorry, could you say that again?"}
 
     def test_1_caller_asking_for_sales_is_transferred_there(self):
-        uac, call = self.converse("I want to talk to sales please", seconds=16)
+        # The embedded recogniser's words are a guess until the caller confirms them.
+        uac, call = self.converse("I want to talk to sales please", seconds=22, then="yes")
         self.check_transferred_to_sales(call)
-        said = [e["data"]["text"] for e in call["events"] if e["type"] == "conversation.assistant"]
-        self.assertIn("Connecting you to sales.", said)
+        types = [e["type"] for e in call["events"]]
+        self.assertIn("conversation.confirmation_asked", types, call["events"])
+        self.assertIn("conversation.confirmed", types, call["events"])
+        said = [(m["role"], m["content"]) for m in call["messages"]]
+        self.assertIn(("assistant", "Sales, is that right?"), said, call["messages"])
+        self.assertIn(("assistant", "Connecting you to sales."), said, call["messages"])
+        self.assertLess(said.index(("assistant", "Sales, is that right?")),
+                        said.index(("assistant", "Connecting you to sales.")), call["messages"])
 
     def test_2_goodbye_ends_the_call(self):
-        uac, call = self.converse("goodbye", seconds=16)
+        uac, call = self.converse("goodbye", seconds=20, then="yes")
         self.assertEqual(call["end_reason"], "assistant_ended", call["events"])
         self.assertTrue(uac.hung_up_by_far_end, "the assistant did not hang up")
         self.assertIn("tool.end_call", [e["type"] for e in call["events"]])
         said = [(m["role"], m["content"]) for m in call["messages"]]
-        # The greeting first; the caller's words; the end_call tool's message last.
+        # The greeting first; the caller's words; the question and its answer (a hang-up on one
+        # word is confirmed); the end_call tool's message last.
         self.assertEqual(said, [("assistant", GREETING), ("user", "goodbye"),
+                                ("assistant", "Do you want to end the call?"), ("user", "yes"),
                                 ("assistant", "Thank you for calling, goodbye.")], call["messages"])
         seconds = [m["seconds_from_start"] for m in call["messages"]]
         self.assertEqual(seconds, sorted(seconds), call["messages"])
+        self.assertGaugesReturnToZero()
+
+    def test_2b_no_is_not_a_hang_up(self):
+        uac, call = self.converse("goodbye", seconds=16, then="no")
+        self.assertEqual(call["end_reason"], "user_hangup", call["events"])
+        self.assertIn("conversation.not_confirmed", [e["type"] for e in call["events"]],
+                      call["events"])
+        self.assertNotIn("tool.end_call", [e["type"] for e in call["events"]])
         self.assertGaugesReturnToZero()
 
     def test_3_talking_over_the_greeting_stops_it(self):
@@ -185,6 +206,7 @@ class FakeChatServer(http.server.ThreadingHTTPServer):
     def __init__(self):
         self.requests = []
         self.tool_calls = []
+        self.voice_broken = False  # /audio/speech answers 503
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -209,6 +231,14 @@ class FakeChatServer(http.server.ThreadingHTTPServer):
                     text = json.dumps({"results": [{"tool_call_id": call["id"],
                                                     "result": "order A17 shipped on Monday"}]}).encode()
                     self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text)
+                    return
+                if self.path.endswith("/audio/speech") and outer.voice_broken:
+                    text = b'{"error": {"message": "voice server overloaded"}}'
+                    self.send_response(503)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(text)))
                     self.end_headers()
@@ -320,7 +350,7 @@ class TestOpenAiCompatibleConversation(ConversationTestCase):
         self.assertGaugesReturnToZero()
 
     def test_the_model_decides_the_transfer(self):
-        uac, call = self.converse("I want to talk to sales please", seconds=16)
+        uac, call = self.converse("I want to talk to sales please", seconds=22, then="yes")
         self.check_transferred_to_sales(call)
         headers, body = self.chat.requests[0]
         self.assertEqual(body["model"], "fake-model")
@@ -330,26 +360,30 @@ class TestOpenAiCompatibleConversation(ConversationTestCase):
         self.assertIn("transfer_call", [t["function"]["name"] for t in body["tools"]])
 
 
-class TestNetworkVoiceAndSilence(SipServerTestCase):
-    """An assistant whose tts_config names an OpenAI-compatible /audio/speech server speaks with
-    it (the caller hears the fake server's 600 Hz "voice", not espeak-ng); with
-    autonomous_silence_handling a silent caller is asked twice, then told goodbye and released."""
+class NetworkVoiceTestCase(SipServerTestCase):
+    """An assistant speaking with the fake server's /audio/speech, asking a silent caller
+    `silence_attempts` times before its goodbye."""
+
+    first_message = "Hello there."
+    silence_attempts = 2
+    voice_broken = False
 
     @classmethod
     def setUpServer(cls):
         cls.chat = FakeChatServer()
         cls.chat.sales_uri = "sip:nobody@127.0.0.1:9"
+        cls.chat.voice_broken = cls.voice_broken
         super().setUpServer()
         base = f"http://127.0.0.1:{cls.chat.server_address[1]}/v1"
         r = cls.server.api("PATCH", f"/assistants/{cls.assistant_id}", {
-            "first_message": "Hello there.",
+            "first_message": cls.first_message,
             "tts_config": {"provider": "openai_compatible", "model": "fake-tts",
                            "voice_id": "alloy", "base_url": base},
             "autonomous_silence_handling": True,
             "speech_config": {"silence": {"messages": ["Are you still with me?"],
                                           "final_message": "Goodbye for now.",
                                           "first_check_seconds": 1, "interval_seconds": 3,
-                                          "max_attempts": 2}},
+                                          "max_attempts": cls.silence_attempts}},
             "llm_config": {"provider": "scripted", "rules": [{"when": ["sales"], "reply": "Ok."}]}})
         assert r.status == 200, r
 
@@ -357,6 +391,12 @@ class TestNetworkVoiceAndSilence(SipServerTestCase):
     def tearDownClass(cls):
         cls.chat.shutdown()
         super().tearDownClass()
+
+
+class TestNetworkVoiceAndSilence(NetworkVoiceTestCase):
+    """An assistant whose tts_config names an OpenAI-compatible /audio/speech server speaks with
+    it (the caller hears the fake server's 600 Hz "voice", not espeak-ng); with
+    autonomous_silence_handling a silent caller is asked twice, then told goodbye and released."""
 
     def test_silent_caller_hears_the_network_voice_prompts_then_goodbye(self):
         before = {c["id"] for c in self.calls()}
@@ -376,6 +416,39 @@ class TestNetworkVoiceAndSilence(SipServerTestCase):
         pcm = uac.pcm()
         self.assertGreater(tone_share(pcm[:16000], 600), 0.5,
                            "the greeting was not the network voice")
+        self.assertGaugesReturnToZero()
+
+
+class TestBrokenNetworkVoice(NetworkVoiceTestCase):
+    """A network voice that fails mid-call is never dead air: espeak-ng says the words instead,
+    for the rest of the call, and the call records why (once)."""
+
+    first_message = "Hello there, this is the Acme assistant."
+    silence_attempts = 1
+    voice_broken = True
+
+    def test_the_words_are_spoken_by_espeak_instead(self):
+        before = {c["id"] for c in self.calls()}
+        uac = Uac(self.server.sip_host, self.server.sip_port)
+        self.assertEqual(uac.call(20), 200)
+        uac.close()
+        call = self.wait_for(lambda: next((c for c in self.calls() if c["id"] not in before
+                                           and c["status"] == "ended"), None), what="the end")
+        call = self.server.api("GET", f"/calls/{call['id']}").body
+        errors = [e for e in call["events"] if e["type"] == "assistant.tts_error"]
+        self.assertEqual(len(errors), 1, call["events"])
+        self.assertEqual(errors[0]["data"]["fallback"], "espeak-ng")
+        self.assertIn("503", errors[0]["data"]["error"])
+        # Every line was heard: the greeting, the silence prompt, the goodbye.
+        said = [m["content"] for m in call["messages"] if m["role"] == "assistant"]
+        self.assertEqual(said, ["Hello there, this is the Acme assistant.",
+                                "Are you still with me?", "Goodbye for now."], call["messages"])
+        self.assertEqual(call["end_reason"], "silence_timeout", call["events"])
+        # In espeak-ng's voice: speech in the first seconds, not the fake voice's 600 Hz.
+        pcm = uac.pcm()
+        loud = [r for r in rms_windows(pcm[:8000 * 2 * 4]) if r > 300]
+        self.assertGreater(len(loud), 8, "the greeting was not heard")
+        self.assertLess(tone_share(pcm[:16000 * 2], 600), 0.3)
         self.assertGaugesReturnToZero()
 
 

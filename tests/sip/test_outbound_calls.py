@@ -264,7 +264,10 @@ class TestCalleeAskingForSalesIsTransferred(OutboundTestCase):
         super().tearDownClass()
 
     def test_transfer_from_an_outbound_call(self):
-        ask = ulaw_file(self.tmp, "ask.ulaw", speech("I want to talk to sales please"))
+        # The request, then "yes" to the assistant's "Sales, is that right?" (the embedded
+        # recogniser's words are confirmed before a transfer).
+        ask = ulaw_file(self.tmp, "ask.ulaw", speech("I want to talk to sales please") +
+                        b"\0" * (3 * 8000 * 2) + speech("yes"))
         port, carrier = self.carrier("uas_answer_and_play.xml", replace={
             "AUDIO_FILE": ask, "PLAY_AFTER_MS": "3000"})
         r = self.dial(self.trunk(port))

@@ -1,5 +1,7 @@
 #include "voice/conversation/conversation.hpp"
 
+#include "voice/conversation/offline_dialog.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -157,27 +159,28 @@ void Conversation::transcribe(const TurnEvent& event) {
     const auto frames = std::max<std::int64_t>(0, event.frame - event.utterance.speech_start_frame);
     const SteadyTime started = std::chrono::steady_clock::now() - frames * kFrame;
     auto weak = weak_from_this();
-    transcription_ = providers_.stt->transcribe(
-        {event.utterance.audio, settings_.language},
-        [weak, strand = strand_, turn, started](Result<std::string> text) {
+    const Expecting expecting = confirmation_ ? Expecting::kYesOrNo : Expecting::kRequest;
+    transcription_ = providers_.stt->listen(
+        {event.utterance.audio, settings_.language, expecting},
+        [weak, strand = strand_, turn, started](Result<Heard> heard) {
             auto self = weak.lock();
             if (!self) return;
-            asio::post(strand, [self, turn, started, text = std::move(text)]() mutable {
+            asio::post(strand, [self, turn, started, heard = std::move(heard)]() mutable {
                 if (self->stopped_ || self->failed_) return;
                 self->transcription_.reset();
-                if (!text) {
+                if (!heard) {
                     self->actions_.record_event(
                         "conversation.stt_error",
-                        json::serialize(json::object{{"error", text.error().message}}));
+                        json::serialize(json::object{{"error", heard.error().message}}));
                     self->actions_.report_words(turn, 0);
                     // Never silent: the caller learns that they were not understood, then the
                     // assistant's fallback takes over (a recogniser that failed once, with no
                     // key or no host, fails again: asking again would leave them stuck).
-                    self->fail("stt", text.error().message,
+                    self->fail("stt", heard.error().message,
                                "Sorry, I could not hear that.");
                     return;
                 }
-                self->on_user_text(turn, std::move(*text), started);
+                self->on_heard(turn, std::move(*heard), started);
             });
         });
 }
@@ -205,8 +208,11 @@ void Conversation::on_user_text(std::uint64_t turn, std::string text, SteadyTime
 }
 
 void Conversation::on_dtmf(char digit) {
-    if (stopped_) return;
-    on_user_text(0, std::string(1, digit), std::chrono::steady_clock::now());
+    if (stopped_ || failed_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (confirmation_) return on_answer(0, std::string(1, digit), now);
+    if (on_menu_key(digit)) return;
+    on_user_text(0, std::string(1, digit), now);
 }
 
 // --- answering ---------------------------------------------------------------------------------
@@ -245,12 +251,14 @@ void Conversation::respond() {
             });
         }
     };
+    hold_speech_ = std::exchange(next_reply_guarded_, false);
     reply_ = providers_.llm->reply(std::move(request), std::move(handler));
 }
 
 void Conversation::on_reply_text(std::uint64_t generation, std::string_view delta) {
     if (stopped_ || generation != generation_) return;
     reply_text_ += delta;
+    if (hold_speech_) return;  // said once it is known whether it needs a confirmation first
     sentence_ += delta;
     // Speech starts with the first complete sentence, not with the whole reply.
     for (auto& sentence : take_sentences(sentence_, false)) {
@@ -262,6 +270,14 @@ void Conversation::on_reply_text(std::uint64_t generation, std::string_view delt
 void Conversation::on_reply_done(std::uint64_t generation, Result<FinishReason> result) {
     if (stopped_ || generation != generation_) return;
     reply_.reset();
+    if (std::exchange(hold_speech_, false)) {
+        const bool confirm =
+            result && std::any_of(reply_tools_.begin(), reply_tools_.end(), [&](const auto& c) {
+                return needs_confirmation(settings_.tools, c);
+            });
+        if (confirm) return ask_confirmation(trimmed(reply_text_), std::exchange(reply_tools_, {}));
+        sentence_ = reply_text_;  // nothing to confirm: say it all now
+    }
     for (auto& sentence : take_sentences(sentence_, true)) {
         if (!reply_started_) reply_started_ = std::chrono::steady_clock::now();
         speak_sentence(sentence);

@@ -123,7 +123,14 @@ private:
     using SteadyTime = std::chrono::steady_clock::time_point;
 
     void transcribe(const TurnEvent& event);
+    void on_heard(std::uint64_t turn, Heard heard, SteadyTime started);
     void on_user_text(std::uint64_t turn, std::string text, SteadyTime started);
+    // Closed-vocabulary dialog (conversation_confirmation.cpp, docs/listening.md).
+    void ask_confirmation(std::string held_text, std::vector<ToolCall> calls);
+    void on_answer(std::uint64_t turn, const std::string& text, SteadyTime started);
+    void not_understood(const std::string& reprompt);
+    void offer_menu();
+    bool on_menu_key(char digit);
     void respond();
     void on_reply_text(std::uint64_t generation, std::string_view delta);
     void on_reply_done(std::uint64_t generation, Result<FinishReason> result);
@@ -165,6 +172,18 @@ private:
     int silence_attempts_ = 0;
     bool voicemail_checked_ = false;
     bool caller_speaking_ = false;
+
+    // A transfer or hang-up heard by a closed-vocabulary recogniser waits for the caller's yes.
+    struct PendingConfirmation {
+        std::vector<ToolCall> calls;
+        std::string held_text;  // the reply that goes with them, said once confirmed
+        std::string question;
+    };
+    std::optional<PendingConfirmation> confirmation_;
+    bool next_reply_guarded_ = false;  // the next reply answers a closed-vocabulary turn
+    bool hold_speech_ = false;         // the reply in flight is held until its tools are known
+    int misunderstandings_ = 0;
+    bool menu_offered_ = false;
 };
 
 // The sentences of `text` complete so far: each ends at . ! ? or a newline followed by a space

@@ -1,5 +1,6 @@
 #include "voice/conversation/conversation.hpp"
 
+#include "voice/conversation/conversation_test_support.hpp"
 #include "voice/providers/scripted_llm.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,8 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+using test::RecordingActions;
+using test::ScriptedEars;
 
 TEST(TakeSentences, SplitsCompleteSentencesAndKeepsTheRest) {
     std::string text = "Hello there. How are you? I am fi";
@@ -36,67 +39,13 @@ TEST(Voicemail, GreetingsInEnglishAndDutchAreRecognisedByWholePhrases) {
     EXPECT_FALSE(sounds_like_voicemail("my beeper is broken")) << "whole words only";
 }
 
-// A speech-to-text that "hears" what the test says the utterance was.
-class ScriptedEars : public SpeechToText {
-public:
-    explicit ScriptedEars(asio::any_io_executor ex) : ex_(std::move(ex)) {}
-    std::string next = "";
-    std::shared_ptr<PendingTranscription> transcribe(TranscriptionRequest, Done done) override {
-        asio::post(ex_, [text = next, done = std::move(done)] { done(text); });
-        return nullptr;
-    }
-    std::string name() const override { return "ears"; }
-
-private:
-    asio::any_io_executor ex_;
-};
-
-class RecordingActions : public ConversationActions {
-public:
-    std::vector<std::string> spoken;
-    std::vector<std::string> events;
-    std::optional<std::size_t> transferred_to;
-    std::optional<std::string> ended_with;
-    std::optional<std::string> fell_back;
-    int stops = 0;
-    std::vector<std::pair<Role, std::string>> transcript;
-    std::function<void()> on_play;
-
-    void synthesize(std::string text, std::function<void(Result<PcmPtr>)> done) override {
-        spoken.push_back(text);
-        done(std::make_shared<const media::Pcm>(160, 0));
-    }
-    void play(PcmPtr) override {
-        if (on_play) on_play();
-    }
-    void stop_playing() override { ++stops; }
-    void transfer(const ConfiguredTool&, std::size_t destination) override {
-        transferred_to = destination;
-    }
-    void end_call(const std::string& message, const std::string& reason) override {
-        ended_with = reason + ":" + message;
-    }
-    void fall_back(const std::string& provider, const std::string& error) override {
-        fell_back = provider + ": " + error;
-        events.push_back("fall_back");
-    }
-    void call_function(const ConfiguredTool&, const ToolCall&,
-                       std::function<void(Result<std::string>)> done) override {
-        done(std::string("ok"));
-    }
-    void record_event(std::string type, std::string) override { events.push_back(type); }
-    void report_words(std::uint64_t, std::size_t) override {}
-    void transcript_entry(Role role,
-                          const std::string& content,
-                          std::chrono::steady_clock::time_point) override {
-        transcript.emplace_back(role, content);
-    }
-};
-
-class ConversationTest : public ::testing::Test {
+class ConversationTest : public test::ConversationHarness {
 protected:
     void SetUp() override {
-        const auto llm = json::parse(R"({
+        ConversationSettings settings;
+        settings.first_message = "Welcome.";
+        settings.end_call_message = "Bye now.";
+        start(json::parse(R"({
           "provider": "scripted",
           "tools": [{"type": "transfer_call", "destinations": [
               {"type": "number", "number": "+31201234567", "description": "billing"},
@@ -106,41 +55,15 @@ protected:
             {"when": ["sales"], "reply": "Connecting you to sales.",
              "tool": {"name": "transfer_call", "destination": "sales"}},
             {"when": ["goodbye"], "tool": {"name": "end_call"}}],
-          "default_reply": "Sorry, I did not catch that."})").as_object();
-        auto scripted = parse_scripted_config(llm);
-        ASSERT_TRUE(scripted) << scripted.error().message;
-        ConversationSettings settings;
-        auto tools = ToolSet::from_config(llm.at("tools").as_array());
-        ASSERT_TRUE(tools);
-        settings.tools = std::move(*tools);
-        settings.first_message = "Welcome.";
-        settings.end_call_message = "Bye now.";
-        ears_ = std::make_shared<ScriptedEars>(strand_);
-        conversation_ = std::make_shared<Conversation>(
-            strand_, std::move(settings),
-            ConversationProviders{ears_, make_scripted_language_model(strand_, std::move(*scripted))},
-            actions_);
-        conversation_->start();
+          "default_reply": "Sorry, I did not catch that."})").as_object(),
+              std::move(settings));
         conversation_->on_playout_done();  // the greeting played
     }
 
     void caller_says(std::string text) {
         ears_->next = std::move(text);
-        TurnEvent end;
-        end.kind = TurnEventKind::kEndOfTurn;
-        end.turn = ++turn_;
-        end.utterance.audio = std::make_shared<const media::Pcm>(1600, 0);
-        conversation_->on_turn(end);
-        io_.restart();
-        io_.run();
+        end_turn();
     }
-
-    asio::io_context io_;
-    asio::strand<asio::io_context::executor_type> strand_{asio::make_strand(io_)};
-    std::shared_ptr<ScriptedEars> ears_;
-    RecordingActions actions_;
-    std::shared_ptr<Conversation> conversation_;
-    std::uint64_t turn_ = 0;
 };
 
 TEST_F(ConversationTest, AskingForSalesSpeaksTheReplyThenTransfersAfterItPlayed) {

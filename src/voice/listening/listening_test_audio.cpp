@@ -37,22 +37,23 @@ media::Pcm espeak(const std::string& text) {
     return **result;
 }
 
-Result<media::Pcm> flite(const std::string& voice, const std::string& text) {
-    TempDir dir("tl_flite");
-    const std::string out = (dir.path() / "speech.wav").string();
-    std::vector<std::string> args = {"flite", "-voice", voice, "-t", text, "-o", out};
+namespace {
+
+// Runs a synthesiser that writes `out`, then reads it back at 8 kHz.
+Result<media::Pcm> synthesise_with(std::vector<std::string> args, const std::string& out) {
     std::vector<char*> argv;
     for (auto& arg : args) {
         argv.push_back(arg.data());
     }
     argv.push_back(nullptr);
     pid_t pid = 0;
-    if (posix_spawnp(&pid, "flite", nullptr, nullptr, argv.data(), environ) != 0) {
-        return make_error(Errc::kUnavailable, "cannot run flite (install Debian package flite)");
+    if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+        return make_error(Errc::kUnavailable, "cannot run " + args[0] + " (install Debian package " +
+                                                  args[0] + ")");
     }
     int status = 0;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return make_error(Errc::kUnavailable, "flite failed for voice " + voice);
+        return make_error(Errc::kUnavailable, args[0] + " failed");
     }
     auto wav = media::read_wav(out);
     if (!wav) {
@@ -62,6 +63,37 @@ Result<media::Pcm> flite(const std::string& voice, const std::string& text) {
         return std::move(wav->samples);
     }
     return media::resample(wav->samples, wav->sample_rate, kListenSampleRate);
+}
+
+}  // namespace
+
+Result<media::Pcm> flite(const std::string& voice, const std::string& text) {
+    TempDir dir("tl_flite");
+    const std::string out = (dir.path() / "speech.wav").string();
+    return synthesise_with({"flite", "-voice", voice, "-t", text, "-o", out}, out);
+}
+
+Result<media::Pcm> espeak_voice(const std::string& voice, const std::string& text) {
+    TempDir dir("tl_espeak");
+    const std::string out = (dir.path() / "speech.wav").string();
+    return synthesise_with({"espeak-ng", "-v", voice, "-w", out, text}, out);
+}
+
+double speech_level_dbfs(const media::Pcm& pcm) {
+    // Frames above -50 dBFS: the speech, not the pauses around and between words.
+    double sum = 0;
+    std::size_t count = 0;
+    for (std::size_t f = 0; (f + 1) * kFrameSamples <= pcm.size(); ++f) {
+        double frame = 0;
+        for (std::size_t i = f * kFrameSamples; i < (f + 1) * kFrameSamples; ++i) {
+            frame += static_cast<double>(pcm[i]) * pcm[i];
+        }
+        if (frame / kFrameSamples >= amplitude_for(-50) * amplitude_for(-50)) {
+            sum += frame;
+            count += kFrameSamples;
+        }
+    }
+    return count == 0 ? -100 : 20 * std::log10(std::sqrt(sum / static_cast<double>(count)) / kFullScale);
 }
 
 media::Pcm silence(int ms) { return media::Pcm(samples_for_ms(ms), 0); }

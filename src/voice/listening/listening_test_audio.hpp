@@ -24,6 +24,13 @@ media::Pcm espeak(const std::string& text);
 // kUnavailable when the flite program is missing or fails.
 Result<media::Pcm> flite(const std::string& voice, const std::string& text);
 
+// The espeak-ng program with one of its voices ("en-gb-scotland"), its default variant, 8 kHz.
+// Deterministic, unlike the server's klatt4 variant.
+Result<media::Pcm> espeak_voice(const std::string& voice, const std::string& text);
+
+// The RMS level of the frames louder than -50 dBFS (the speech), in dBFS.
+double speech_level_dbfs(const media::Pcm& pcm);
+
 media::Pcm silence(int ms);
 // Uniform white noise with the given RMS level (dBFS re full scale); the same seed gives the same
 // samples.

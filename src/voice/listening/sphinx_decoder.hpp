@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -39,6 +40,16 @@ struct SphinxDecoderOptions {
     double word_insertion_penalty = 0.65;
 };
 
+// One word of a decoding: frames are 10 ms at the model's rate, counted from the start of the
+// audio; `posterior` is its probability in the decoder's word lattice (0..1): how much of the
+// lattice's probability mass passes through this word at this time rather than a competitor.
+struct DecodedWord {
+    std::string word;  // the dictionary word without its alternate suffix ("sales", not "sales(2)")
+    int first_frame = 0;
+    int last_frame = 0;
+    double posterior = 0;
+};
+
 class SphinxDecoder {
 public:
     // Pronunciations of lower-case `words` in the model's dictionary. kUnavailable when the
@@ -54,6 +65,17 @@ public:
         const std::string& jsgf,
         const SphinxDecoderOptions& options);
 
+    // A decoder with several named grammars (the first is searched unless decode_words() names
+    // another): switching between them costs nothing per utterance.
+    struct Grammar {
+        std::string name;
+        std::string jsgf;
+    };
+    static Result<std::unique_ptr<SphinxDecoder>> create(
+        const std::vector<Pronunciation>& pronunciations,
+        const std::vector<Grammar>& grammars,
+        const SphinxDecoderOptions& options);
+
     ~SphinxDecoder();
     SphinxDecoder(const SphinxDecoder&) = delete;
     SphinxDecoder& operator=(const SphinxDecoder&) = delete;
@@ -63,11 +85,28 @@ public:
     // nothing was). kInvalidRequest for empty audio or a rate that is not positive.
     Result<std::string> decode(std::span<const std::int16_t> audio, int sample_rate);
 
+    // The same decoding, word by word with each word's lattice posterior. Silence and noise
+    // fillers (<sil>, [NOISE], <s>) are left out.
+    // `grammar`: the name of one given to create(); empty: the first. `synonyms`: words that
+    // count as one for posteriors (word -> class name): "yes" and "yeah" do not compete, so the
+    // posterior of either is that of saying yes at all. Other words are their own class.
+    using Synonyms = std::unordered_map<std::string, std::string>;
+    // `log_score`: set to the best path's score, in natural-log units of probability, to
+    // compare how well two grammars explain the same audio.
+    Result<std::vector<DecodedWord>> decode_words(std::span<const std::int16_t> audio,
+                                                  int sample_rate,
+                                                  const std::string& grammar = {},
+                                                  const Synonyms* synonyms = nullptr,
+                                                  double* log_score = nullptr);
+
 private:
     struct Impl;
     explicit SphinxDecoder(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+// The words joined by single spaces ("i want sales").
+std::string words_text(const std::vector<DecodedWord>& words);
 
 // Where the model is looked for (see SphinxDecoderOptions::model_dir).
 std::string default_sphinx_model_dir();

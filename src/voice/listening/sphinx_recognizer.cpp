@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -28,6 +29,67 @@ constexpr std::array<std::string_view, 38> kFillers = {
     "thanks", "is",   "like", "would", "get",     "put",   "through", "question", "about",  "have",
     "name",   "what", "time", "help",  "someone", "call",  "this",    "just",
 };
+
+// Answers to "Sales, is that right?": searched with their own small grammar, so an answer is
+// not taken for a request. Words around them are allowed ("yes please", "no that's wrong").
+constexpr std::array<std::string_view, 7> kYesWords = {"yes",   "yeah", "yep", "correct",
+                                                       "right", "sure", "okay"};
+constexpr std::array<std::string_view, 4> kNoWords = {"no", "nope", "wrong", "not"};
+constexpr std::array<std::string_view, 10> kAnswerFillers = {
+    "that's", "that", "is", "it", "please", "thank", "thanks", "you", "i", "said"};
+constexpr const char* kRequestGrammar = "request";
+constexpr const char* kYesGrammar = "yes";
+constexpr const char* kNoGrammar = "no";
+
+// A keyword heard with a lower lattice posterior than this is dropped from the text: the closed
+// grammar forced it rather than heard it. Low, because posteriors of right keywords are often
+// low too (espeak-ng's "billing please": 0.15, "I want to talk to support": 0.48), and every
+// action taken on a keyword is confirmed by the caller anyway (docs/listening.md).
+constexpr double kKeepPosterior = 0.1;
+
+// Answers: the log-likelihood ratio of "yes" against "no" is scaled by PocketSphinx's acoustic
+// scale (1/20) before it becomes a probability, and an answer is taken at 0.9 or more.
+constexpr double kAnswerScoreScale = 1.0 / 20;
+constexpr double kSureAnswer = 0.9;
+
+// "yes" (or "no") with the answer fillers around it: the answer is whichever of the two
+// grammars explains the utterance better.
+std::string answer_grammar(bool yes) {
+    auto alternatives = [](auto words) {
+        std::string out;
+        for (auto w : words) out += (out.empty() ? "" : " | ") + std::string(w);
+        return out;
+    };
+    return std::string("#JSGF V1.0;\ngrammar answer;\npublic <answer> = <around>* <reply> "
+                       "<around>*;\n<reply> = ") +
+           (yes ? alternatives(kYesWords) : alternatives(kNoWords)) + ";\n<around> = " +
+           alternatives(kAnswerFillers) + ";\n";
+}
+
+// Quiet noise around and under each utterance before decoding. PocketSphinx estimates its noise floor and
+// normalises the cepstrum from the start of the audio: an utterance that starts with the first
+// syllable (a caller talking from the first packet, over the greeting) decoded as "i'd want
+// person" for "I want to talk to a person", and with digital silence around it as "person";
+// with 300 ms of noise at -60 dBFS on each side, as "i want put talk put person" (measured with
+// espeak-ng). Deterministic: the same seed every time.
+std::vector<std::int16_t> with_quiet_noise_around(std::span<const std::int16_t> audio) {
+    constexpr std::size_t kPadSamples = 300 * kRate / 1000;
+    constexpr double kAmplitude = 32767.0 * 0.001 * 1.7320508;  // -60 dBFS RMS, uniform
+    std::vector<std::int16_t> out;
+    out.reserve(audio.size() + 2 * kPadSamples);
+    std::uint32_t state = 12345;
+    auto noise = [&] {
+        state = state * 1664525U + 1013904223U;
+        return static_cast<std::int16_t>(kAmplitude * (static_cast<double>(state) / 4294967296.0 * 2 - 1));
+    };
+    for (std::size_t i = 0; i < kPadSamples; ++i) out.push_back(noise());
+    for (const std::int16_t sample : audio) {
+        // Over the speech too: digital silence between words troubles it as much.
+        out.push_back(static_cast<std::int16_t>(std::clamp(sample + noise(), -32768, 32767)));
+    }
+    for (std::size_t i = 0; i < kPadSamples; ++i) out.push_back(noise());
+    return out;
+}
 
 bool english(std::string_view language) {
     if (language.empty() || language == "multi") {
@@ -68,11 +130,13 @@ struct SphinxRecognizer::Impl {
     struct Job {
         std::shared_ptr<Pending> pending;
         std::shared_ptr<const media::Pcm> audio;
+        Expecting expecting = Expecting::kRequest;
         std::optional<Error> error;  // set: deliver this instead of recognising
-        Done done;
+        HeardDone done;
     };
 
     std::vector<std::string> keywords;
+    std::set<std::string> evidence;  // words of keywords that carry meaning (not fillers)
     std::vector<std::string> skipped;
     std::string grammar;
     std::size_t max_queue = 0;
@@ -86,6 +150,74 @@ struct SphinxRecognizer::Impl {
     std::vector<std::thread> workers;
 
     Result<std::string> recognize(std::span<const std::int16_t> audio) {
+        auto words = decode(audio, kRequestGrammar);
+        if (!words) {
+            return words.error();
+        }
+        return words_text(*words);
+    }
+
+    Result<Heard> hear(std::span<const std::int16_t> audio, Expecting expecting) {
+        if (expecting == Expecting::kYesOrNo) {
+            return hear_answer(audio);
+        }
+        auto words = decode(audio, kRequestGrammar);
+        if (!words) {
+            return words.error();
+        }
+        Heard heard;
+        heard.understood = false;
+        for (const auto& w : *words) {
+            if (evidence.contains(w.word)) {
+                if (w.posterior < kKeepPosterior) {
+                    continue;  // a guess the grammar forced: not heard
+                }
+                heard.understood = true;
+                heard.confidence = std::min(heard.confidence.value_or(1.0), w.posterior);
+            }
+            heard.text += (heard.text.empty() ? "" : " ") + w.word;
+        }
+        if (!heard.understood) {
+            heard.confidence = 0.0;
+        }
+        return heard;
+    }
+
+    // A yes or a no: the utterance decoded once as a yes and once as a no; the better
+    // explanation wins, by a likelihood ratio turned into a probability. A word lattice gives
+    // no usable posterior here: with only answers to choose from, its paths through filler
+    // words that never reach an answer take the probability mass.
+    Result<Heard> hear_answer(std::span<const std::int16_t> audio) {
+        double yes_score = 0;
+        double no_score = 0;
+        auto as_yes = decode(audio, kYesGrammar, &yes_score);
+        if (!as_yes) {
+            return as_yes.error();
+        }
+        auto as_no = decode(audio, kNoGrammar, &no_score);
+        if (!as_no) {
+            return as_no.error();
+        }
+        if (std::isinf(yes_score) && std::isinf(no_score)) {
+            return Heard{"", 0.0, false};  // neither explains it: not an answer
+        }
+        const bool yes = yes_score >= no_score;
+        const double ratio = std::isinf(yes_score) || std::isinf(no_score)
+                                 ? 50.0
+                                 : std::abs(yes_score - no_score) * kAnswerScoreScale;
+        Heard heard;
+        heard.confidence = 1.0 / (1.0 + std::exp(-ratio));
+        heard.understood = *heard.confidence >= kSureAnswer;
+        heard.text = words_text(yes ? *as_yes : *as_no);
+        if (!heard.understood) {
+            heard.text.clear();
+        }
+        return heard;
+    }
+
+    Result<std::vector<DecodedWord>> decode(std::span<const std::int16_t> audio,
+                                            const std::string& grammar,
+                                            double* log_score = nullptr) {
         if (audio.empty()) {
             return make_error(Errc::kInvalidRequest, "no audio to recognise", "audio");
         }
@@ -99,9 +231,10 @@ struct SphinxRecognizer::Impl {
             decoder = std::move(idle.back());
             idle.pop_back();
         }
-        Result<std::string> text = make_error(Errc::kInternal, "PocketSphinx failed");
+        Result<std::vector<DecodedWord>> text = make_error(Errc::kInternal, "PocketSphinx failed");
         try {
-            text = decoder->decode(audio, kRate);
+            text = decoder->decode_words(with_quiet_noise_around(audio), kRate, grammar, nullptr,
+                                         log_score);
         } catch (const std::exception& e) {  // allocation failure while resampling
             text = make_error(Errc::kInternal, std::string("PocketSphinx failed: ") + e.what());
         }
@@ -113,7 +246,7 @@ struct SphinxRecognizer::Impl {
         return text;
     }
 
-    static void deliver(Job& job, Result<std::string> result) {
+    static void deliver(Job& job, Result<Heard> result) {
         if (!job.pending->begin_delivery()) {
             return;  // cancelled
         }
@@ -140,7 +273,7 @@ struct SphinxRecognizer::Impl {
             if (job.error) {
                 deliver(job, *job.error);
             } else if (!job.pending->cancelled()) {
-                deliver(job, recognize(*job.audio));
+                deliver(job, hear(*job.audio, job.expecting));
             }
             job = Job{};  // release the audio and callback outside the lock
             lock.lock();
@@ -170,6 +303,9 @@ Result<std::shared_ptr<SphinxRecognizer>> SphinxRecognizer::create(SphinxRecogni
     for (auto filler : kFillers) {
         words.emplace_back(filler);
     }
+    for (auto w : kYesWords) words.emplace_back(w);
+    for (auto w : kNoWords) words.emplace_back(w);
+    for (auto w : kAnswerFillers) words.emplace_back(w);
     auto lookup = SphinxDecoder::look_up(words, config.decoder);
     if (!lookup) {
         return lookup.error();
@@ -197,6 +333,12 @@ Result<std::shared_ptr<SphinxRecognizer>> SphinxRecognizer::create(SphinxRecogni
         if (phrase.size() == 1) {
             single_keywords.insert(phrase.front());
         }
+        for (const auto& w : phrase) {
+            const bool filler = std::find(kFillers.begin(), kFillers.end(), w) != kFillers.end();
+            if (w.size() > 2 && (!filler || phrase.size() == 1)) {
+                impl->evidence.insert(w);
+            }
+        }
         keyword_rule += (keyword_rule.empty() ? "" : " | ") + tokens;
         impl->keywords.push_back(std::move(joined));
     }
@@ -218,6 +360,9 @@ Result<std::shared_ptr<SphinxRecognizer>> SphinxRecognizer::create(SphinxRecogni
                                           keyword_rule + ";\n";
     grammar += "<filler> = " + filler_rule + ";\n";
 
+    for (auto w : kYesWords) used.insert(std::string(w));
+    for (auto w : kNoWords) used.insert(std::string(w));
+    for (auto w : kAnswerFillers) used.insert(std::string(w));
     std::vector<Pronunciation> pronunciations;
     for (auto& p : lookup->found) {
         const std::string base = p.word.substr(0, p.word.find('('));
@@ -227,7 +372,12 @@ Result<std::shared_ptr<SphinxRecognizer>> SphinxRecognizer::create(SphinxRecogni
     }
     const std::size_t count = std::max<std::size_t>(config.decoders, 1);
     for (std::size_t i = 0; i < count; ++i) {
-        auto decoder = SphinxDecoder::create(pronunciations, grammar, config.decoder);
+        auto decoder = SphinxDecoder::create(
+            pronunciations,
+            {{kRequestGrammar, grammar},
+             {kYesGrammar, answer_grammar(true)},
+             {kNoGrammar, answer_grammar(false)}},
+            config.decoder);
         if (!decoder) {
             return decoder.error();
         }
@@ -281,11 +431,23 @@ Result<std::string> SphinxRecognizer::recognize(std::span<const std::int16_t> au
 
 std::shared_ptr<PendingTranscription> SphinxRecognizer::transcribe(TranscriptionRequest request,
                                                                    Done done) {
+    return listen(std::move(request), [done = std::move(done)](Result<Heard> heard) {
+        if (!heard) {
+            done(heard.error());
+            return;
+        }
+        done(std::move(heard->text));
+    });
+}
+
+std::shared_ptr<PendingTranscription> SphinxRecognizer::listen(TranscriptionRequest request,
+                                                               HeardDone done) {
     // A local reference: `done` may drop the last reference to this recogniser on a worker
     // before this call has returned.
     const std::shared_ptr<Impl> impl = impl_;
     auto pending = std::make_shared<Pending>();
-    Impl::Job job{pending, std::move(request.audio), std::nullopt, std::move(done)};
+    Impl::Job job{pending, std::move(request.audio), request.expecting, std::nullopt,
+                  std::move(done)};
     if (!job.audio || job.audio->empty()) {
         job.error = make_error(Errc::kInvalidRequest, "no audio to recognise", "audio");
     } else if (job.audio->size() > kMaxSamples) {

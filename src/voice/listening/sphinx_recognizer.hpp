@@ -61,6 +61,11 @@ public:
     // or unset ("", "multi"); anything else fails with kInvalidRequest. Done runs on a worker.
     std::shared_ptr<PendingTranscription> transcribe(TranscriptionRequest request,
                                                      Done done) override;
+    // With a confidence: the lowest lattice posterior of the keywords heard; keywords under 0.1
+    // are left out of the text (a closed grammar always hears *some* keyword: docs/listening.md).
+    // Expecting::kYesOrNo searches a grammar of answers ("yes", "that's right", "no").
+    std::shared_ptr<PendingTranscription> listen(TranscriptionRequest request,
+                                                 HeardDone done) override;
     std::string name() const override;
 
     // The keyword phrases in the grammar, normalised ("talk to a human"), and the vocabulary

@@ -1,5 +1,7 @@
 #include "voice/providers/scripted_llm.hpp"
 
+#include "voice/providers/destination_keywords.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -292,6 +294,12 @@ std::vector<std::string> ScriptedConfig::vocabulary() const {
             if (seen.insert(p).second) out.push_back(std::move(p));
         }
     }
+    for (const auto& route : routes) {
+        for (const auto& phrase : route.phrases) {
+            auto p = join(phrase);
+            if (seen.insert(p).second) out.push_back(std::move(p));
+        }
+    }
     return out;
 }
 
@@ -320,6 +328,17 @@ Result<ScriptedConfig> parse_scripted_config(const json::object& llm_config,
         if (!rule) return rule.error();
         config.rules.push_back(std::move(*rule));
     }
+    for (const auto& tool : config.tools.tools()) {
+        if (tool.kind != ToolKind::kTransferCall) continue;
+        for (const auto& entry : destination_keywords(tool)) {
+            ScriptedRoute route;
+            for (const auto& k : entry.keywords) route.phrases.push_back(scripted_words(k));
+            if (route.phrases.empty()) continue;
+            route.tool.name = tool.definition.name;
+            route.tool.arguments["destination"] = tool.destinations[entry.destination].key;
+            config.routes.push_back(std::move(route));
+        }
+    }
     auto fallback = text_field(llm_config, "default_reply", path, kMaxReplyBytes, false);
     if (!fallback) return fallback.error();
     config.default_reply = std::move(*fallback);
@@ -345,6 +364,22 @@ ScriptedReply scripted_reply(const ScriptedConfig& config,
         out.text = rule.reply;
         out.tool = rule.tool;
         out.rule = &rule;
+        return out;
+    }
+    // No rule: a destination the caller named, when exactly one was named.
+    const ScriptedRoute* named = nullptr;
+    for (const auto& route : config.routes) {
+        const bool hit = std::any_of(route.phrases.begin(), route.phrases.end(),
+                                     [&](const auto& p) { return contains_phrase(words, p); });
+        if (!hit) continue;
+        if (named != nullptr && named->tool.arguments != route.tool.arguments) {
+            named = nullptr;  // two destinations named: ask again rather than guess
+            break;
+        }
+        named = &route;
+    }
+    if (named != nullptr) {
+        out.tool = named->tool;
         return out;
     }
     out.text = config.default_reply;

@@ -34,7 +34,9 @@
 // A reply answers the conversation's last message that is not a system message:
 //   - a user message: the first rule with a matching phrase gives its reply and/or tool call (a
 //     transfer_call gets `{"destination": <the destination's key>}`, as a model would send);
-//     no rule matches: the default reply, or nothing when there is none;
+//     no rule matches: when the words name exactly one transfer destination (its keywords,
+//     derived from its description: destination_keywords.hpp), a transfer_call to it; else the
+//     default reply, or nothing when there is none;
 //   - anything else (a tool result, an assistant turn, no message at all): nothing (done, kStop).
 // The system prompt is ignored.
 
@@ -57,8 +59,15 @@ struct ScriptedRule {
     std::optional<ToolCall> tool;  // complete but for its id (given per reply)
 };
 
+// A transfer destination the caller can name without a rule (destination_keywords.hpp).
+struct ScriptedRoute {
+    std::vector<std::vector<std::string>> phrases;
+    ToolCall tool;  // transfer_call with {"destination": key}
+};
+
 struct ScriptedConfig {
     std::vector<ScriptedRule> rules;
+    std::vector<ScriptedRoute> routes;  // tried when no rule matches
     std::string default_reply;
     ToolSet tools;
 

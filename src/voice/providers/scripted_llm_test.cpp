@@ -127,7 +127,20 @@ TEST(ScriptedLlm, VocabularyForTheRecogniser) {
     EXPECT_EQ(
         config().vocabulary(),
         (std::vector<std::string>{"talk to sales", "sell", "buy", "support", "broken", "goodbye",
-                                  "bye", "order", "grüße", "opening hours", "sales"}));
+                                  "bye", "order", "grüße", "opening hours", "sales",
+                                  // A destination's own words, without a rule
+                                  // (destination_keywords.hpp).
+                                  "technical support", "technical"}));
+}
+
+TEST(ScriptedLlm, ADestinationNamedWithoutARuleIsTransferredTo) {
+    const auto c = config();
+    const auto named = answer(c, "something technical is wrong");
+    ASSERT_TRUE(named.tool);
+    EXPECT_EQ(named.tool->name, "transfer_call");
+    EXPECT_EQ(named.tool->arguments.at("destination").as_string(), "+31850000002");
+    EXPECT_EQ(named.text, "") << "no rule: the transfer's own message is what the caller hears";
+    EXPECT_FALSE(answer(c, "nothing named here").tool);
 }
 
 TEST(ScriptedLlm, DeliversThroughTheExecutorWithUniqueIds) {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/error.hpp"
@@ -15,9 +16,26 @@
 
 namespace tl::voice {
 
+// What the assistant expects to hear: a closed-vocabulary recogniser listens for less when the
+// caller is answering a yes/no question; others ignore it.
+enum class Expecting { kRequest, kYesOrNo };
+
 struct TranscriptionRequest {
     std::shared_ptr<const media::Pcm> audio;  // 8 kHz mono int16, one utterance
     std::string language;                     // ISO 639-1 ("en"), or "" / "multi": detect
+    Expecting expecting = Expecting::kRequest;
+};
+
+// An utterance as the assistant understands it.
+struct Heard {
+    std::string text;
+    // How sure a closed-vocabulary recogniser is of the words the assistant acts on (0..1: the
+    // lowest lattice posterior among them). Unset: the provider gives no confidence, and what
+    // it heard is taken as said.
+    std::optional<double> confidence;
+    // False when a closed-vocabulary recogniser heard none of the words the assistant listens
+    // for: the caller was not understood.
+    bool understood = true;
 };
 
 // A transcription in flight.
@@ -40,6 +58,20 @@ public:
     virtual std::shared_ptr<PendingTranscription> transcribe(TranscriptionRequest request,
                                                              Done done) = 0;
     virtual std::string name() const = 0;
+
+    // transcribe() with what the provider knows of how sure it is. The default: the text,
+    // without a confidence.
+    using HeardDone = std::function<void(Result<Heard> heard)>;
+    virtual std::shared_ptr<PendingTranscription> listen(TranscriptionRequest request,
+                                                         HeardDone done) {
+        return transcribe(std::move(request), [done = std::move(done)](Result<std::string> text) {
+            if (!text) {
+                done(text.error());
+                return;
+            }
+            done(Heard{std::move(*text), std::nullopt, true});
+        });
+    }
 };
 
 }  // namespace tl::voice
