@@ -141,7 +141,7 @@ Call the demo assistant ({number}) with the built-in test phone and hear its gre
     ./build/src/app/trunkline call sip:{number}@{host_port} --record /tmp/greeting.wav --duration 6
     aplay /tmp/greeting.wav    # or: play /tmp/greeting.wav (sox)
 
-Talk to it (it converses offline: ask for sales, or say "goodbye" and it hangs up):
+Talk to it (it converses offline: ask for sales, or say "goodbye", then "yes" when it asks, and it hangs up):
 
     ./build/src/app/trunkline call sip:{number}@{host_port} --say "I want to talk to sales please" --record /tmp/answer.wav --duration 12
 
