@@ -264,7 +264,10 @@ class TestToolTransferWithOwnCredentials(DeskTestCase):
     def test_tool_destination_is_dialled_with_its_credentials(self):
         uac = Uac(self.server.sip_host, self.server.sip_port)
         result = {}
-        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(12)))
+        # 18 s: the transfer message, the desk's answer and its greeting must all reach the
+        # caller's recording, also on a loaded machine under the sanitizers (12 s was too short
+        # there once: the greeting came after the caller had hung up).
+        caller = threading.Thread(target=lambda: result.setdefault("status", uac.call(18)))
         caller.start()
         call = self.wait_for(lambda: next((c for c in self.calls() if c["status"] == "in-progress"),
                                           None), what="the call")
