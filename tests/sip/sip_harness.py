@@ -33,11 +33,19 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def wait_until_bound(port, timeout=10):
+class PeerExited(AssertionError):
+    """The background peer ended before it bound its port (e.g. another process took the port
+    between free_udp_port() and its start)."""
+
+
+def wait_until_bound(port, timeout=10, proc=None):
     """Waits until a peer started in the background (sipp) holds `port`, UDP or TCP (-t t1):
-    a request sent earlier would meet ICMP unreachable or a reset."""
+    a request sent earlier would meet ICMP unreachable or a reset. With `proc`, fails at once
+    (PeerExited) when that process has ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise PeerExited(f"the peer for port {port} exited with {proc.returncode}")
         for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
             with socket.socket(socket.AF_INET, kind) as s:
                 try:

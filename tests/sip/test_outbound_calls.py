@@ -12,7 +12,8 @@ import tempfile
 import time
 import unittest
 
-from sip_harness import SCENARIOS, SIPP, SipServerTestCase, free_udp_port, wait_until_bound
+from sip_harness import (SCENARIOS, SIPP, PeerExited, SipServerTestCase, free_udp_port,
+                         wait_until_bound)
 from test_conversation import speech
 
 CALLEE = "+31612345678"
@@ -53,16 +54,24 @@ class OutboundTestCase(SipServerTestCase):
             path = os.path.join(self.tmp, scenario)
             with open(path, "w") as f:
                 f.write(text)
-        port = free_udp_port()
-        proc = subprocess.Popen(
-            [SIPP, "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
-             "-m", str(calls), "-timeout", "60s", "-trace_err", "-error_file",
-             os.path.join(self.tmp, f"{port}-errors.log"), *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            cwd=self.tmp)
-        self.procs.append(proc)
-        wait_until_bound(port)
-        return port, proc
+        # Ports are picked free, then bound by sipp: with suites running in parallel another
+        # process can take one in between, so a carrier that exits before binding is started
+        # again on fresh ports.
+        for attempt in range(3):
+            port = free_udp_port()
+            proc = subprocess.Popen(
+                [SIPP, "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-mp",
+                 str(free_udp_port()), "-m", str(calls), "-timeout", "60s", "-trace_err",
+                 "-error_file", os.path.join(self.tmp, f"{port}-errors.log"), *args],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                cwd=self.tmp)
+            self.procs.append(proc)
+            try:
+                wait_until_bound(port, timeout=20, proc=proc)
+                return port, proc
+            except PeerExited:
+                if attempt == 2:
+                    raise
 
     def trunk(self, port, **fields):
         body = {"name": f"carrier {port}", "direction": "outbound", "host": "127.0.0.1",
