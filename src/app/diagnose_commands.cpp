@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -21,6 +23,19 @@ namespace tl::app {
 namespace {
 
 namespace json = boost::json;
+
+// The record `id` of whichever organization holds it: the CLI works on the data directory, with
+// no organization to scope by. nullopt when none does.
+template <typename Record>
+Result<std::optional<Record>> find_in_any_organization(
+    store::Store& store, const std::function<Result<Record>(const std::string& org_id)>& get) {
+    auto orgs = store.list_organizations();
+    if (!orgs) return orgs.error();
+    for (const auto& org : *orgs) {
+        if (auto found = get(org.id)) return std::optional<Record>(std::move(*found));
+    }
+    return std::optional<Record>();
+}
 
 int fail(const std::string& message) {
     std::cerr << "trunkline: " << message << "\n";
@@ -121,16 +136,11 @@ int trunk_test(const std::string& data_dir, const std::string& trunk_id, bool js
     if (!store) return fail(store.error().message);
     auto secrets = open_secret_box(data_dir);
     if (!secrets) return fail("master key: " + secrets.error().message);
-    auto orgs = (*store)->list_organizations();
-    if (!orgs) return fail(orgs.error().message);
-    std::optional<store::SipTrunk> trunk;
-    for (const auto& org : *orgs) {
-        if (auto found = (*store)->get_trunk(org.id, trunk_id)) {
-            trunk = std::move(*found);
-            break;
-        }
-    }
-    if (!trunk) return fail("no SIP trunk " + trunk_id + " in " + data_dir);
+    auto found = find_in_any_organization<store::SipTrunk>(
+        **store, [&](const std::string& org) { return (*store)->get_trunk(org, trunk_id); });
+    if (!found) return fail(found.error().message);
+    if (!*found) return fail("no SIP trunk " + trunk_id + " in " + data_dir);
+    auto& trunk = *found;
 
     // Our own SIP stack on a free port beside the server's: the probe's OPTIONS come from this
     // machine's address, as the server's do (carriers that filter by address see the same one).
@@ -164,16 +174,11 @@ int assistant_check(const std::string& data_dir, const std::string& assistant_id
     if (!store) return fail(store.error().message);
     auto secrets = open_secret_box(data_dir);
     if (!secrets) return fail("master key: " + secrets.error().message);
-    auto orgs = (*store)->list_organizations();
-    if (!orgs) return fail(orgs.error().message);
-    std::optional<store::Assistant> assistant;
-    for (const auto& org : *orgs) {
-        if (auto found = (*store)->get_assistant(org.id, assistant_id)) {
-            assistant = std::move(*found);
-            break;
-        }
-    }
-    if (!assistant) return fail("no assistant " + assistant_id + " in " + data_dir);
+    auto found = find_in_any_organization<store::Assistant>(
+        **store, [&](const std::string& org) { return (*store)->get_assistant(org, assistant_id); });
+    if (!found) return fail(found.error().message);
+    if (!*found) return fail("no assistant " + assistant_id + " in " + data_dir);
+    auto& assistant = *found;
     boost::system::error_code ec;
     auto document = json::parse(assistant->config_json, ec);
     if (ec || !document.is_object()) document = json::object();

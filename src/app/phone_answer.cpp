@@ -56,14 +56,10 @@ int run_answering_phone(const PhoneOptions& options) {
         return 1;
     }
     events.attach(**stack);
-    asio::io_context io;
-    auto work = asio::make_work_guard(io);
-    std::thread io_thread([&io] { io.run(); });
+    IoThread io_thread;
     auto finish = [&](int code) {
         (*stack)->stop();
-        work.reset();
-        io.stop();
-        io_thread.join();
+        io_thread.stop();
         return code;
     };
 
@@ -117,7 +113,7 @@ int run_answering_phone(const PhoneOptions& options) {
         std::move(*audio_out),
         std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000)),
         options.record};
-    return finish(run_media(io, **stack, events, invite.dialog, std::move(plan)));
+    return finish(run_media(io_thread.io(), **stack, events, invite.dialog, std::move(plan)));
 }
 
 }  // namespace tl::app::phone

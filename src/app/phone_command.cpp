@@ -58,14 +58,10 @@ int run_phone(const PhoneOptions& options) {
     }
     events.attach(**stack);
 
-    asio::io_context io;
-    auto work = asio::make_work_guard(io);
-    std::thread io_thread([&io] { io.run(); });
+    phone::IoThread io_thread;
     auto finish = [&](int code) {
         (*stack)->stop();
-        work.reset();
-        io.stop();
-        io_thread.join();
+        io_thread.stop();
         return code;
     };
 
@@ -113,7 +109,7 @@ int run_phone(const PhoneOptions& options) {
         std::move(*audio_out),
         std::chrono::milliseconds(static_cast<long long>(options.duration_seconds * 1000)),
         options.record};
-    return finish(phone::run_media(io, **stack, events, dialog, std::move(plan)));
+    return finish(phone::run_media(io_thread.io(), **stack, events, dialog, std::move(plan)));
 }
 
 }  // namespace tl::app

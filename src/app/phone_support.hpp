@@ -6,6 +6,7 @@
 // Thread-safety: PhoneEvents is filled on the SIP thread and read by the command's thread under
 // its mutex; the rest runs on the command's thread.
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/phone_command.hpp"
@@ -104,6 +106,27 @@ struct MediaPlan {
 // unless the far end hangs up first (`plan.duration`); prints the outcome and writes `plan.record`
 // (8 kHz WAV) when given.
 // Returns the exit status (0, or 1 when the media could not start or the WAV not be written).
+// The phone's io_context (media, timers) on a thread of its own until stop() or destruction.
+class IoThread {
+public:
+    IoThread() : work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+    ~IoThread() { stop(); }
+    IoThread(const IoThread&) = delete;
+    IoThread& operator=(const IoThread&) = delete;
+    boost::asio::io_context& io() { return io_; }
+    void stop() {
+        if (!thread_.joinable()) return;
+        work_.reset();
+        io_.stop();
+        thread_.join();
+    }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    std::thread thread_;
+};
+
 int run_media(boost::asio::io_context& io,
               sip::SipStack& stack,
               PhoneEvents& events,
